@@ -19,6 +19,9 @@
 
 namespace cl::consensus {
 
+// The generated raft protos (package certledger.raft) as consensus sees them.
+namespace raft = ::certledger::raft;
+
 struct InitialState {
   raft::HardState hard_state;
   raft::ConfState conf_state;

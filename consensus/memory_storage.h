@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "base/bytes.h"
 #include "consensus/log_storage.h"
 
 namespace cl::consensus {
