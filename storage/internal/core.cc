@@ -1,0 +1,403 @@
+#include "storage/internal/core.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+
+#include "proto/records.pb.h"
+
+namespace cl::storage::internal {
+
+// ---------------------------------------------------------------- keys
+
+namespace key {
+Bytes RaftLog(RaftIndex i) { return BigEndian64(i.value()); }
+Bytes Block(Height h) {
+  Bytes k(1, kBlockPrefix);
+  PutBigEndian64(&k, h.value());
+  return k;
+}
+Bytes BlockHash(const crypto::Digest& d) {
+  Bytes k(1, kBlockHashPrefix);
+  k.append(d.view());
+  return k;
+}
+Bytes CommitCert(Height h) {
+  Bytes k(1, kCommitCertPrefix);
+  PutBigEndian64(&k, h.value());
+  return k;
+}
+Bytes TxIndex(const crypto::Digest& tx_id) { return tx_id.ToBytes(); }
+Bytes Receipt(Height h, uint32_t position) {
+  Bytes k = BigEndian64(h.value());
+  PutBigEndian32(&k, position);
+  return k;
+}
+Bytes HistoryNode(uint32_t level, uint64_t index) {
+  CL_CHECK_LT(level, 64u, "history tree level out of range");
+  Bytes k(1, static_cast<char>(level));
+  PutBigEndian64(&k, index);
+  return k;
+}
+}  // namespace key
+
+// ---------------------------------------------------------------- errors
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.ok()) return Status::Ok();
+  if (s.IsCorruption()) return Corruption(std::move(msg));
+  if (s.IsNotFound()) return NotFound(std::move(msg));
+  if (s.IsIOError()) return IoError(std::move(msg));
+  if (s.IsInvalidArgument()) return InvalidArgument(std::move(msg));
+  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) return Unavailable(std::move(msg));
+  if (s.IsNotSupported()) return Unimplemented(std::move(msg));
+  return IoError(std::move(msg));
+}
+
+// ---------------------------------------------------------------- POSIX helpers
+
+bool PathExists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+Status FsyncPath(const std::string& path, bool directory) {
+  int fd = ::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+  if (fd < 0) return IoError("open " + path + ": " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return IoError("fsync " + path + ": " + std::strerror(err));
+  return Status::Ok();
+}
+
+Status FsyncParentDir(const std::string& path) {
+  std::filesystem::path p(path);
+  std::string parent = p.has_parent_path() ? p.parent_path().string() : ".";
+  if (parent.empty()) parent = ".";
+  return FsyncPath(parent, /*directory=*/true);
+}
+
+Status RemoveAll(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec) return IoError("remove " + path + ": " + ec.message());
+  return Status::Ok();
+}
+
+Status Rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    return IoError("rename " + from + " -> " + to + ": " + std::strerror(errno));
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- Core
+
+Core::~Core() {
+  if (db) {
+    for (auto* handle : cf) {
+      if (handle != nullptr) db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    }
+    cf.clear();
+    db->Close().PermitUncheckedError();  // a crash-consistent store needs no clean close
+    db.reset();
+  }
+}
+
+Result<std::optional<Bytes>> Core::Get(Cf c, ByteView k) const {
+  std::string value;
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  rocksdb::Status s = db->Get(ro, cf[c], ToSlice(k), &value);
+  if (s.IsNotFound()) return std::optional<Bytes>();
+  if (!s.ok()) return FromRocks(s, std::string("read ") + kCfNames[c]);
+  return std::optional<Bytes>(std::move(value));
+}
+
+Status Core::WriteAllowed() const {
+  if (options.read_only) return FailedPrecondition("store opened read-only");
+  std::lock_guard lock(mu);
+  if (!sticky.ok()) return sticky;
+  return Status::Ok();
+}
+
+Status Core::Write(rocksdb::WriteBatch* batch, bool sync) {
+  CL_RETURN_IF_ERROR(WriteAllowed());
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  rocksdb::Status s = db->Write(wo, batch);
+  if (s.ok()) return Status::Ok();
+  Status err = FromRocks(s, "write batch");
+  std::lock_guard lock(mu);
+  if (sticky.ok()) {
+    // After a failed write or fsync nothing about the disk is known: refuse
+    // every later write rather than pretend (STYLE.md, Errors).
+    sticky = Status(err.code(), "store refuses writes after a failed write: " + err.message());
+  }
+  return err;
+}
+
+// ---------------------------------------------------------------- open
+
+namespace {
+
+struct RocksConfig {
+  rocksdb::DBOptions db;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+};
+
+RocksConfig MakeConfig(const StoreOptions& o, const std::shared_ptr<rocksdb::Cache>& cache) {
+  RocksConfig c;
+  c.db.env = o.env != nullptr ? o.env : rocksdb::Env::Default();
+  c.db.paranoid_checks = true;
+  c.db.max_open_files = o.max_open_files;
+  c.db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  c.db.max_background_jobs = 2;
+  c.db.keep_log_file_num = 4;
+  c.db.max_log_file_size = 8 << 20;
+  for (size_t i = 0; i < kCfCount; ++i) {
+    rocksdb::ColumnFamilyOptions cfo;
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = cache;
+    t.checksum = rocksdb::kCRC32c;
+    t.format_version = 5;
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    t.cache_index_and_filter_blocks = true;
+    t.pin_l0_filter_and_index_blocks_in_cache = true;
+    cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    // Hashes do not compress: the history tree and tx index skip compression.
+    if (i == kHistory || i == kTxIndex) cfo.compression = rocksdb::kNoCompression;
+    c.cfs.emplace_back(kCfNames[i], cfo);
+  }
+  return c;
+}
+
+Status OpenRocks(const std::string& path, const StoreOptions& o,
+                 const std::shared_ptr<rocksdb::Cache>& cache, bool read_only, bool create,
+                 Core* core) {
+  RocksConfig c = MakeConfig(o, cache);
+  c.db.create_if_missing = create;
+  c.db.create_missing_column_families = create;
+  rocksdb::DB* raw = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s =
+      read_only ? rocksdb::DB::OpenForReadOnly(rocksdb::Options(c.db, rocksdb::ColumnFamilyOptions()),
+                                               path, c.cfs, &handles, &raw)
+                : rocksdb::DB::Open(c.db, path, c.cfs, &handles, &raw);
+  if (!s.ok()) return FromRocks(s, "open store at " + path);
+  core->db.reset(raw);
+  core->cf = std::move(handles);
+  return Status::Ok();
+}
+
+bool DirIsEmpty(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::is_empty(path, ec) && !ec;
+}
+
+// Creates a new store in a side directory and renames it into place, so a
+// crash during creation never leaves a half-initialized store at `path`.
+Status CreateFresh(const std::string& path, const StoreOptions& o,
+                   const std::shared_ptr<rocksdb::Cache>& cache) {
+  if (PathExists(path)) {
+    if (!DirIsEmpty(path))
+      return FailedPrecondition(path + " is not empty and holds no certledger store");
+    if (::rmdir(path.c_str()) != 0) return IoError("rmdir " + path + ": " + std::strerror(errno));
+  }
+  std::string tmp = path + ".creating";
+  CL_RETURN_IF_ERROR(RemoveAll(tmp));
+  {
+    Core core;
+    core.options = o;
+    CL_RETURN_IF_ERROR(OpenRocks(tmp, o, cache, /*read_only=*/false, /*create=*/true, &core));
+    rocksdb::WriteBatch b;
+    Bytes version;
+    PutBigEndian32(&version, kFormatVersion);
+    b.Put(core.h(kMeta), ToSlice(key::kFormatVersion), version);
+    b.Put(core.h(kMeta), ToSlice(key::kChainId), o.chain_id);
+    b.Put(core.h(kMeta), ToSlice(key::kSuite), o.suite);
+    CL_RETURN_IF_ERROR(core.Write(&b, /*sync=*/true));
+  }
+  CL_RETURN_IF_ERROR(FsyncPath(tmp, /*directory=*/true));
+  CL_RETURN_IF_ERROR(Rename(tmp, path));
+  return FsyncParentDir(path);
+}
+
+// Checks, without modifying anything, that `path` is a store of this format,
+// chain and suite.
+Status CheckIdentity(const std::string& path, const StoreOptions& o,
+                     const std::shared_ptr<rocksdb::Cache>& cache) {
+  std::vector<std::string> names;
+  RocksConfig c = MakeConfig(o, cache);
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(c.db, path, &names);
+  if (!s.ok()) return FromRocks(s, "list column families of " + path);
+  for (const char* want : kCfNames) {
+    if (std::find(names.begin(), names.end(), want) == names.end())
+      return FailedPrecondition(path + " is not a certledger store of format version " +
+                                std::to_string(kFormatVersion) + " (no column family " + want +
+                                ")");
+  }
+  Core probe;
+  probe.options = o;
+  CL_RETURN_IF_ERROR(OpenRocks(path, o, cache, /*read_only=*/true, /*create=*/false, &probe));
+  CL_ASSIGN_OR_RETURN(auto version, probe.Get(kMeta, key::kFormatVersion));
+  if (!version || version->size() != 4)
+    return FailedPrecondition(path + " is not a certledger store (no format version)");
+  uint32_t v = ReadBigEndian32(*version);
+  if (v != kFormatVersion)
+    return FailedPrecondition(path + " has store format version " + std::to_string(v) +
+                              "; this build reads only version " +
+                              std::to_string(kFormatVersion));
+  CL_ASSIGN_OR_RETURN(auto chain, probe.Get(kMeta, key::kChainId));
+  if (!chain || *chain != o.chain_id)
+    return FailedPrecondition(path + " belongs to chain '" + chain.value_or("") +
+                              "', not '" + o.chain_id + "'");
+  CL_ASSIGN_OR_RETURN(auto suite, probe.Get(kMeta, key::kSuite));
+  if (!suite || *suite != o.suite)
+    return FailedPrecondition(path + " uses crypto suite '" + suite.value_or("") + "', not '" +
+                              o.suite + "'");
+  return Status::Ok();
+}
+
+Status LoadPositions(Core* core) {
+  Positions p;
+  CL_ASSIGN_OR_RETURN(auto applied, core->Get(kMeta, key::kApplied));
+  if (applied) {
+    if (applied->size() != 8) return Corruption("meta applied_index: bad length");
+    p.applied = RaftIndex(ReadBigEndian64(*applied));
+  }
+  CL_ASSIGN_OR_RETURN(auto genesis, core->Get(kMeta, key::kGenesis));
+  if (genesis) {
+    if (genesis->size() < crypto::Digest::kSize) return Corruption("meta genesis: too short");
+    auto h = crypto::Digest::FromBytes(ByteView(*genesis).substr(0, crypto::Digest::kSize));
+    if (core->suite->Hash(ByteView(*genesis).substr(crypto::Digest::kSize)) != *h)
+      return Corruption("meta genesis: bytes do not match their hash");
+    p.genesis_hash = *h;
+    p.latest_hash = *h;
+  }
+  CL_ASSIGN_OR_RETURN(auto latest, core->Get(kMeta, key::kLatest));
+  if (latest) {
+    if (latest->size() != 8 + crypto::Digest::kSize) return Corruption("meta latest_block: bad length");
+    p.latest_height = Height(ReadBigEndian64(*latest));
+    p.latest_hash = *crypto::Digest::FromBytes(ByteView(*latest).substr(8));
+  }
+  CL_ASSIGN_OR_RETURN(auto frontier, core->Get(kMeta, key::kFrontier));
+  if (frontier) {
+    if (frontier->size() < 8 || (frontier->size() - 8) % crypto::Digest::kSize != 0)
+      return Corruption("meta history_frontier: bad length");
+    uint64_t size = ReadBigEndian64(*frontier);
+    std::vector<crypto::Digest> roots;
+    for (size_t off = 8; off < frontier->size(); off += crypto::Digest::kSize)
+      roots.push_back(*crypto::Digest::FromBytes(ByteView(*frontier).substr(off, crypto::Digest::kSize)));
+    auto restored = crypto::MerkleFrontier::Restore(size, std::move(roots));
+    if (!restored.ok()) return Corruption("meta history_frontier: " + restored.status().message());
+    p.frontier = std::move(restored).value();
+  }
+  CL_ASSIGN_OR_RETURN(auto base, core->Get(kRaftState, key::kLogBase));
+  if (base) {
+    if (base->size() != 16) return Corruption("raft_state log_base: bad length");
+    p.log_base_index = RaftIndex(ReadBigEndian64(*base));
+    p.log_base_term = RaftTerm(ReadBigEndian64(ByteView(*base).substr(8)));
+  }
+  p.last_index = p.log_base_index;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(core->db->NewIterator(rocksdb::ReadOptions(), core->h(kRaftLog)));
+    it->SeekToLast();
+    if (it->Valid()) {
+      if (it->key().size() != 8) return Corruption("raft_log: bad key length");
+      RaftIndex last(ReadBigEndian64(ByteView(it->key().data(), it->key().size())));
+      if (last > p.log_base_index) p.last_index = last;
+    }
+    CL_RETURN_IF_ERROR(FromRocks(it->status(), "scan raft_log"));
+  }
+  // The latest block must be intact and agree with the history frontier.
+  if (p.latest_height > Height(0)) {
+    CL_ASSIGN_OR_RETURN(auto value, core->Get(kBlocks, key::Block(p.latest_height)));
+    if (!value) return Corruption("latest block " + std::to_string(p.latest_height.value()) + " missing");
+    CL_ASSIGN_OR_RETURN(StoredBlock b, DecodeBlock(*core, p.latest_height, *value));
+    if (b.hash != p.latest_hash) return Corruption("latest block hash differs from meta latest_block");
+    certledger::v1::Block block;
+    certledger::v1::BlockHeader header;
+    if (!block.ParseFromString(b.block) || !header.ParseFromString(block.header()))
+      return Corruption("latest block does not parse");
+    if (header.history_size() != p.frontier.size() ||
+        header.history_root() != p.frontier.Root(*core->suite).view())
+      return Corruption("history frontier disagrees with the latest block header");
+  }
+  std::lock_guard lock(core->mu);
+  core->pos = std::move(p);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Core>> OpenCore(const std::string& path, const StoreOptions& options) {
+  if (options.chain_id.empty()) return InvalidArgument("StoreOptions.chain_id is required");
+  if (options.block_cache_bytes < (size_t{1} << 20))
+    return InvalidArgument("StoreOptions.block_cache_bytes must be at least 1 MiB");
+  CL_ASSIGN_OR_RETURN(auto suite, crypto::MakeSuite(options.suite));
+  auto core = std::make_unique<Core>();
+  core->options = options;
+  core->path = path;
+  core->suite = std::move(suite);
+  core->block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  if (!PathExists(path + "/CURRENT")) {
+    if (!options.create_if_missing || options.read_only)
+      return NotFound("no store at " + path);
+    CL_RETURN_IF_ERROR(CreateFresh(path, options, core->block_cache));
+  }
+  CL_RETURN_IF_ERROR(CheckIdentity(path, options, core->block_cache));
+  CL_RETURN_IF_ERROR(OpenRocks(path, options, core->block_cache, options.read_only,
+                               /*create=*/false, core.get()));
+  CL_RETURN_IF_ERROR(LoadPositions(core.get()));
+  return core;
+}
+
+Result<StoredBlock> DecodeBlock(const Core& core, Height expected_height, ByteView value) {
+  const std::string where = "block " + std::to_string(expected_height.value());
+  if (value.size() < crypto::Digest::kSize) return Corruption(where + ": value too short");
+  StoredBlock out;
+  out.height = expected_height;
+  out.hash = *crypto::Digest::FromBytes(value.substr(0, crypto::Digest::kSize));
+  out.block = Bytes(value.substr(crypto::Digest::kSize));
+  certledger::v1::Block block;
+  certledger::v1::BlockHeader header;
+  if (!block.ParseFromString(out.block)) return Corruption(where + ": does not parse");
+  if (core.suite->Hash(block.header()) != out.hash)
+    return Corruption(where + ": header does not match its hash " + out.hash.ToHex());
+  if (!header.ParseFromString(block.header())) return Corruption(where + ": header does not parse");
+  if (header.height() != expected_height.value())
+    return Corruption(where + ": header says height " + std::to_string(header.height()));
+  return out;
+}
+
+Result<RaftTerm> TermAt(const Core& core, const Positions& p, RaftIndex i) {
+  if (i == p.log_base_index) return p.log_base_term;
+  if (i < p.log_base_index)
+    return Status(Code::kCompacted, "entry " + std::to_string(i.value()) + " is compacted");
+  if (i > p.last_index)
+    return Status(Code::kLogUnavailable, "entry " + std::to_string(i.value()) + " is past the last");
+  CL_ASSIGN_OR_RETURN(auto value, core.Get(kRaftLog, key::RaftLog(i)));
+  if (!value) {
+    if (i <= core.positions().log_base_index)
+      return Status(Code::kCompacted, "entry " + std::to_string(i.value()) + " is compacted");
+    return Corruption("raft entry " + std::to_string(i.value()) + " missing");
+  }
+  raft::Entry e;
+  if (!e.ParseFromString(*value) || e.index() != i.value())
+    return Corruption("raft entry " + std::to_string(i.value()) + " is damaged");
+  return RaftTerm(e.term());
+}
+
+}  // namespace cl::storage::internal
