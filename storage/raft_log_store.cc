@@ -91,6 +91,7 @@ Status RaftLogStore::Persist(const raft::HardState* hard_state,
   std::lock_guard write_lock(core_.raft_write_mu);
   internal::Positions p = core_.positions();
   // Validate before writing anything.
+  if (!entries.empty() && entries.front().index() == 0) return InvalidArgument("raft entry index 0");
   for (size_t i = 1; i < entries.size(); ++i) {
     if (entries[i].index() != entries[i - 1].index() + 1)
       return InvalidArgument("raft entries are not contiguous at index " +
@@ -110,7 +111,6 @@ Status RaftLogStore::Persist(const raft::HardState* hard_state,
   RaftIndex new_last = p.last_index;
   if (!entries.empty()) {
     for (const raft::Entry& e : entries) {
-      if (e.index() == 0) return InvalidArgument("raft entry index 0");
       batch.Put(core_.h(internal::kRaftLog), ToSlice(key::RaftLog(RaftIndex(e.index()))),
                 e.SerializeAsString());
     }

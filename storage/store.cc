@@ -181,7 +181,8 @@ Status Store::ApplyNonBlock(RaftIndex raft_index, const raft::ConfState* new_con
   return Status::Ok();
 }
 
-Status Store::SetGenesis(ByteView genesis_bytes) {
+Status Store::SetGenesis(ByteView genesis_bytes, const contracts::WriteSet* state,
+                         const raft::ConfState* initial_conf) {
   internal::Core& c = *core_;
   std::lock_guard write_lock(c.apply_write_mu);
   CL_RETURN_IF_ERROR(c.WriteAllowed());
@@ -196,6 +197,16 @@ Status Store::SetGenesis(ByteView genesis_bytes) {
   Bytes value = hash.ToBytes();
   value.append(genesis_bytes);
   batch.Put(c.h(internal::kMeta), ToSlice(key::kGenesis), value);
+  // The genesis state and the first raft configuration land with the genesis
+  // record, so a crash never leaves a store with one and not the others.
+  if (state != nullptr) {
+    for (const auto& [k, v] : state->ops()) {
+      if (v) batch.Put(c.h(internal::kState), ToSlice(k), ToSlice(*v));
+      else batch.Delete(c.h(internal::kState), ToSlice(k));
+    }
+  }
+  if (initial_conf != nullptr)
+    batch.Put(c.h(internal::kRaftState), ToSlice(key::kConfState), initial_conf->SerializeAsString());
   CL_RETURN_IF_ERROR(c.Write(&batch, /*sync=*/true));
   std::lock_guard lock(c.mu);
   c.pos.genesis_hash = hash;

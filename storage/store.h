@@ -264,10 +264,13 @@ class Store {
   // records the applied index and, if non-null, the new configuration, in one batch.
   Status ApplyNonBlock(RaftIndex raft_index, const raft::ConfState* new_conf);
 
-  // Stores the genesis file once, before the first block. OK if the same
-  // bytes are already stored; ALREADY_EXISTS if different ones are;
-  // FAILED_PRECONDITION after the first block.
-  Status SetGenesis(ByteView genesis_bytes);
+  // Stores the genesis file once, before the first block, in one atomic
+  // write with (if non-null) the genesis state and the first raft
+  // configuration. OK if the same bytes are already stored (nothing else is
+  // written then); ALREADY_EXISTS if different ones are; FAILED_PRECONDITION
+  // after the first block.
+  Status SetGenesis(ByteView genesis_bytes, const contracts::WriteSet* state = nullptr,
+                    const raft::ConfState* initial_conf = nullptr);
 
   // Stores the commit certificate of an applied block. INVALID_ARGUMENT if it
   // does not parse or names another height or block hash; NOT_FOUND if the

@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdarg>
 #include <cstring>
 #include <filesystem>
 
 #include <rocksdb/cache.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
@@ -152,6 +154,14 @@ Status Core::Write(rocksdb::WriteBatch* batch, bool sync) {
 
 namespace {
 
+// Discards RocksDB's info log: the identity probe must not create or rotate
+// the LOG file of a directory it may turn out not to own.
+class NullLogger final : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char* /*format*/, va_list /*ap*/) override {}
+};
+
 struct RocksConfig {
   rocksdb::DBOptions db;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
@@ -185,8 +195,9 @@ RocksConfig MakeConfig(const StoreOptions& o, const std::shared_ptr<rocksdb::Cac
 
 Status OpenRocks(const std::string& path, const StoreOptions& o,
                  const std::shared_ptr<rocksdb::Cache>& cache, bool read_only, bool create,
-                 Core* core) {
+                 Core* core, bool quiet = false) {
   RocksConfig c = MakeConfig(o, cache);
+  if (quiet) c.db.info_log = std::make_shared<NullLogger>();
   c.db.create_if_missing = create;
   c.db.create_missing_column_families = create;
   rocksdb::DB* raw = nullptr;
@@ -250,7 +261,8 @@ Status CheckIdentity(const std::string& path, const StoreOptions& o,
   }
   Core probe;
   probe.options = o;
-  CL_RETURN_IF_ERROR(OpenRocks(path, o, cache, /*read_only=*/true, /*create=*/false, &probe));
+  CL_RETURN_IF_ERROR(
+      OpenRocks(path, o, cache, /*read_only=*/true, /*create=*/false, &probe, /*quiet=*/true));
   CL_ASSIGN_OR_RETURN(auto version, probe.Get(kMeta, key::kFormatVersion));
   if (!version || version->size() != 4)
     return FailedPrecondition(path + " is not a certledger store (no format version)");
