@@ -942,7 +942,20 @@ raft::ConfState Raft::SwitchToConfig(ConfigAndProgress cp) {
   is_learner_ = self != trk_.progress.end() && self->second.is_learner;
   if ((self == trk_.progress.end() || is_learner_) && state_ == StateRole::kLeader) {
     // This leader was removed or demoted: it steps down so that the remaining
-    // voters elect a leader among themselves.
+    // voters elect a leader among themselves. To spare them an election
+    // timeout (their leases still point at us), it first hands leadership to
+    // the most up-to-date voter if that one has the whole log (thesis §3.10:
+    // MsgTimeoutNow starts an election at once).
+    NodeId best;
+    RaftIndex best_match;
+    for (const auto& [id, pr] : trk_.progress) {
+      if (id == id_ || !trk_.config.voters.contains(id)) continue;
+      if (best == NodeId(0) || pr.match > best_match) {
+        best = id;
+        best_match = pr.match;
+      }
+    }
+    if (best != NodeId(0) && best_match == log_.LastIndex()) SendTimeoutNow(best);
     BecomeFollower(term_, NodeId(0));
     return cs;
   }
