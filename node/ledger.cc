@@ -1,0 +1,132 @@
+#include "node/ledger.h"
+
+#include "contracts/executor.h"
+#include "node/worker_pool.h"
+#include "proto/raft.pb.h"
+#include "proto/records.pb.h"
+#include "proto/tx.pb.h"
+#include "storage/store.h"
+
+namespace cl::node {
+
+namespace v1 = certledger::v1;
+
+Ledger::~Ledger() = default;
+
+Result<std::unique_ptr<Ledger>> Ledger::Open(const v1::Genesis& genesis, ByteView genesis_bytes,
+                                             LedgerOptions options) {
+  std::unique_ptr<Ledger> l(new Ledger());
+  CL_ASSIGN_OR_RETURN(l->suite_, crypto::MakeSuite(genesis.suite()));
+  CL_ASSIGN_OR_RETURN(l->executor_, contracts::Executor::Create(genesis, l->suite_));
+  l->genesis_hash_ = l->suite_->Hash(genesis_bytes);
+  l->chain_id_ = genesis.chain_id();
+  l->genesis_time_ms_ = genesis.genesis_time_ms();
+  CL_ASSIGN_OR_RETURN(l->store_,
+                      storage::Store::Open(options.data_dir,
+                                           storage::StoreOptions{
+                                               .chain_id = genesis.chain_id(),
+                                               .suite = genesis.suite(),
+                                               .sync_applies = options.sync_applies,
+                                               .block_cache_bytes = options.block_cache_bytes,
+                                           }));
+  auto stored = l->store_->blocks().Genesis();
+  if (stored.ok()) {
+    if (stored->hash != l->genesis_hash_)
+      return FailedPrecondition("data directory " + options.data_dir +
+                                " was created from another genesis (hash " +
+                                stored->hash.ToHex() + ", this one " + l->genesis_hash_.ToHex() +
+                                ")");
+  } else if (stored.status().code() == Code::kNotFound) {
+    const contracts::WriteSet state = l->executor_->GenesisState();
+    certledger::raft::ConfState conf;
+    for (const v1::NodeInfo& n : genesis.nodes()) {
+      if (n.role() == v1::NodeInfo::VOTER) conf.add_voters(n.node_id());
+      if (n.role() == v1::NodeInfo::LEARNER) conf.add_learners(n.node_id());
+    }
+    if (conf.voters_size() == 0) return InvalidArgument("the genesis names no voting node");
+    CL_RETURN_IF_ERROR(l->store_->SetGenesis(genesis_bytes, &state, &conf));
+  } else {
+    return stored.status();
+  }
+  l->pool_ = std::make_unique<WorkerPool>(options.verify_threads);
+  return l;
+}
+
+RaftIndex Ledger::applied_index() const { return store_->applied_index(); }
+
+Height Ledger::height() const { return store_->blocks().latest_height(); }
+
+Result<std::optional<AppliedBlock>> Ledger::ApplyEntry(const certledger::raft::Entry& entry,
+                                                       const certledger::raft::ConfState* conf) {
+  const RaftIndex index(entry.index());
+  if (index <= applied_index()) return std::optional<AppliedBlock>();
+  if (entry.type() == certledger::raft::ENTRY_NORMAL && !entry.data().empty()) {
+    CL_ASSIGN_OR_RETURN(AppliedBlock b, ApplyBatch(entry));
+    return std::optional<AppliedBlock>(std::move(b));
+  }
+  CL_RETURN_IF_ERROR(store_->ApplyNonBlock(index, conf));
+  return std::optional<AppliedBlock>();
+}
+
+Result<AppliedBlock> Ledger::ApplyBatch(const certledger::raft::Entry& entry) {
+  v1::Batch batch;
+  // A batch that does not decode was proposed by a broken leader; every node
+  // sees the same bytes, so every node records the same empty block.
+  if (!batch.ParseFromString(entry.data())) batch.Clear();
+
+  const Height height = store_->blocks().latest_height().next();
+  std::optional<v1::BlockHeader> prev_header;
+  crypto::Digest prev_hash = genesis_hash_;
+  int64_t prev_time_ms = genesis_time_ms_;
+  if (height > Height(1)) {
+    CL_ASSIGN_OR_RETURN(storage::StoredBlock prev, store_->blocks().Get(Height(height.value() - 1)));
+    v1::Block pb;
+    prev_header.emplace();
+    if (!pb.ParseFromString(prev.block) || !prev_header->ParseFromString(pb.header()))
+      return Corruption("block " + std::to_string(height.value() - 1) + " does not decode");
+    prev_hash = prev.hash;
+    prev_time_ms = prev_header->time_ms();
+  }
+
+  const std::vector<Bytes> txs(batch.txs().begin(), batch.txs().end());
+  std::vector<uint8_t> sig_ok(txs.size(), 0);
+  pool_->ParallelFor(txs.size(), [&](size_t i) {
+    sig_ok[i] = contracts::VerifyTxSignatures(*suite_, txs[i]) ? 1 : 0;
+  });
+
+  contracts::ExecInput in;
+  in.prev_header = prev_header ? &*prev_header : nullptr;
+  in.prev_hash = prev_hash;
+  in.prev_time_ms = prev_time_ms;
+  in.ctx = contracts::BlockContext{.height = height,
+                                   .time_ms = batch.time_ms(),
+                                   .proposer = NodeId(batch.proposer()),
+                                   .raft_term = RaftTerm(entry.term()),
+                                   .raft_index = RaftIndex(entry.index())};
+  in.txs = txs;
+  in.state = &store_->state();
+  in.history = store_->history().Frontier();
+  in.presigned_ok = &sig_ok;
+  CL_ASSIGN_OR_RETURN(contracts::ExecOutput out, executor_->Apply(in));
+
+  storage::BlockWrite w;
+  w.raft_index = RaftIndex(entry.index());
+  w.height = height;
+  w.block_hash = out.block_hash;
+  w.block = std::move(out.block);
+  w.tx_ids = out.tx_ids;
+  w.receipts = out.receipts;
+  w.state = &out.writes;
+  w.history_nodes = std::move(out.history_nodes);
+  w.history_frontier = std::move(out.history);
+  CL_RETURN_IF_ERROR(store_->ApplyBlock(w));
+
+  return AppliedBlock{.height = height,
+                      .hash = out.block_hash,
+                      .header = std::move(out.header_bytes),
+                      .tx_ids = std::move(out.tx_ids),
+                      .receipts = std::move(out.receipts),
+                      .time_ms = out.time_ms};
+}
+
+}  // namespace cl::node

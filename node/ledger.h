@@ -1,0 +1,101 @@
+// The ledger: the node's store and executor together. It turns committed raft
+// entries into applied blocks — signatures checked in parallel, contracts run,
+// everything written in one atomic batch with the raft index — and answers the
+// read side (blocks, proofs, state) from the same store.
+//
+// Thread-safety: ApplyEntry is called by one thread (the raft driver); reads
+// may come from any thread and see each applied block entirely or not at all.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "base/strong_types.h"
+#include "crypto/digest.h"
+#include "crypto/suite.h"
+
+namespace certledger::raft {
+class Entry;
+class ConfState;
+}  // namespace certledger::raft
+namespace certledger::v1 {
+class Genesis;
+}  // namespace certledger::v1
+
+namespace cl::storage {
+class Store;
+}  // namespace cl::storage
+namespace cl::contracts {
+class Executor;
+}  // namespace cl::contracts
+
+namespace cl::node {
+
+class WorkerPool;
+
+struct LedgerOptions {
+  std::string data_dir;          // the RocksDB directory (created if missing)
+  size_t verify_threads = 1;     // extra threads for signature checks (0 = caller only)
+  bool sync_applies = true;      // fsync each applied block (off only in tests)
+  size_t block_cache_bytes = size_t{64} << 20;
+};
+
+// One block the ledger applied.
+struct AppliedBlock {
+  Height height;
+  crypto::Digest hash;
+  Bytes header;                          // serialized BlockHeader
+  std::vector<crypto::Digest> tx_ids;
+  std::vector<Bytes> receipts;           // serialized Receipt
+  int64_t time_ms = 0;
+};
+
+class Ledger {
+ public:
+  // Opens the store in options.data_dir for the network of `genesis`
+  // (`genesis_bytes` are the genesis file's exact bytes). A new store is
+  // initialized with the genesis and its state. FAILED_PRECONDITION if the
+  // directory holds another chain or a different genesis.
+  static Result<std::unique_ptr<Ledger>> Open(const certledger::v1::Genesis& genesis,
+                                              ByteView genesis_bytes, LedgerOptions options);
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Applies one committed raft entry: a Batch forms a block; an empty entry
+  // (leader no-op) or a configuration change only records the applied index
+  // (and `conf`, if given). Entries at or below applied_index() are ignored
+  // (returns nullopt), so replaying the log after a restart never applies twice.
+  Result<std::optional<AppliedBlock>> ApplyEntry(const certledger::raft::Entry& entry,
+                                                 const certledger::raft::ConfState* conf);
+
+  RaftIndex applied_index() const;
+  Height height() const;
+  const crypto::Digest& genesis_hash() const { return genesis_hash_; }
+  const std::string& chain_id() const { return chain_id_; }
+
+  storage::Store& store() { return *store_; }
+  const storage::Store& store() const { return *store_; }
+  const contracts::Executor& executor() const { return *executor_; }
+  const crypto::Suite& suite() const { return *suite_; }
+  std::shared_ptr<const crypto::Suite> suite_ptr() const { return suite_; }
+
+ private:
+  Ledger() = default;
+  Result<AppliedBlock> ApplyBatch(const certledger::raft::Entry& entry);
+
+  std::shared_ptr<const crypto::Suite> suite_;
+  std::unique_ptr<contracts::Executor> executor_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<WorkerPool> pool_;
+  crypto::Digest genesis_hash_;
+  std::string chain_id_;
+  int64_t genesis_time_ms_ = 0;
+};
+
+}  // namespace cl::node

@@ -1,0 +1,231 @@
+#include "node/node.h"
+
+#include "contracts/executor.h"
+#include "node/transport/transport.h"
+#include "proto/raft.pb.h"
+#include "proto/records.pb.h"
+#include "storage/store.h"
+
+namespace cl::node {
+
+namespace v1 = certledger::v1;
+namespace raftpb = certledger::raft;
+
+int64_t WallClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Node::~Node() { Stop(); }
+
+Result<std::unique_ptr<Node>> Node::Create(NodeSetup setup) {
+  if (!setup.genesis) return InvalidArgument("no genesis");
+  std::unique_ptr<Node> n(new Node());
+  n->id_ = setup.id;
+  n->log_ = setup.log.With({{"node", setup.id}});
+  n->genesis_ = setup.genesis;
+  n->node_key_ = std::move(setup.node_key);
+  const v1::Genesis& g = *n->genesis_;
+
+  // Voters and peers from genesis.
+  const v1::NodeInfo* self = nullptr;
+  std::vector<PeerInfo> peers;
+  for (const v1::NodeInfo& ni : g.nodes()) {
+    if (ni.role() == v1::NodeInfo::VOTER) {
+      n->voters_.push_back({NodeId(ni.node_id()), ni.public_key()});
+    }
+    if (ni.node_id() == setup.id.value()) {
+      self = &ni;
+      continue;
+    }
+    PeerInfo p{NodeId(ni.node_id()), ni.peer_address(), ni.public_key()};
+    for (const auto& [id, addr] : setup.peer_addresses)
+      if (id == p.id) p.address = addr;
+    peers.push_back(std::move(p));
+  }
+  if (self == nullptr)
+    return InvalidArgument("node id " + std::to_string(setup.id.value()) + " is not in the genesis");
+
+  setup.ledger.data_dir = setup.data_dir;
+  CL_ASSIGN_OR_RETURN(n->ledger_, Ledger::Open(g, setup.genesis_bytes, setup.ledger));
+  const crypto::Suite& suite = n->ledger_->suite();
+  CL_ASSIGN_OR_RETURN(Bytes pub, suite.PublicKeyOf(n->node_key_));
+  if (pub != self->public_key())
+    return PermissionDenied("the node key does not match node " + std::to_string(setup.id.value()) +
+                            "'s public key in the genesis");
+
+  n->admission_ = AdmissionParams{.chain_id = g.chain_id(),
+                                  .max_tx_bytes = n->ledger_->executor().params().max_tx_bytes(),
+                                  .max_tx_validity_ms =
+                                      n->ledger_->executor().params().max_tx_validity_ms()};
+  const storage::Store& store = n->ledger_->store();
+  n->mempool_ = std::make_unique<Mempool>(setup.mempool, [&store](const crypto::Digest& id) {
+    return store.blocks().FindTx(id).ok();
+  });
+  n->waiters_ = std::make_unique<TxWaiters>(setup.max_waiters);
+
+  Node* raw = n.get();
+  CL_ASSIGN_OR_RETURN(
+      n->transport_,
+      Transport::Create(TransportOptions{.self = setup.id,
+                                         .chain_id = g.chain_id(),
+                                         .suite = n->ledger_->suite_ptr(),
+                                         .listen_address = setup.peer_listen,
+                                         .peers = peers,
+                                         .log = n->log_},
+                        crypto::SecretKey(Bytes(n->node_key_.bytes()))));
+  n->transport_->SetHandler([raw](NodeId from, Channel ch, Bytes payload) {
+    raw->OnPeerPayload(from, static_cast<uint8_t>(ch), std::move(payload));
+  });
+
+  n->certs_ = std::make_unique<CommitCertCollector>(
+      CommitCertCollector::Options{.self = setup.id, .voters = n->voters_},
+      n->ledger_->suite_ptr(), n->node_key_,
+      [raw](Height h, const Bytes& cert) { return raw->ledger_->store().PutCommitCert(h, cert); },
+      [raw, peers](const Bytes& gossip) {
+        for (const auto& p : peers) raw->transport_->Send(p.id, gossip, Channel::kHeaderSig);
+      });
+
+  setup.raft.id = setup.id;
+  setup.raft.log = n->log_;
+  CL_ASSIGN_OR_RETURN(
+      n->driver_,
+      RaftDriver::Create(setup.raft, *n->ledger_, *n->mempool_,
+                         RaftDriver::Hooks{
+                             .send =
+                                 [raw](const raftpb::Message& m) {
+                                   raw->transport_->Send(NodeId(m.to()), m.SerializeAsString(),
+                                                         Channel::kRaft);
+                                 },
+                             .on_block = [raw](const AppliedBlock& b) { raw->OnBlock(b); },
+                             .now_ms = WallClockMs,
+                         }));
+  return n;
+}
+
+uint16_t Node::peer_port() const { return transport_->listen_port(); }
+
+void Node::Start() {
+  if (started_) return;
+  started_ = true;
+  transport_->Start();
+  driver_->Start();
+  sweeper_ = std::thread([this] {
+    std::unique_lock lock(stop_mu_);
+    while (!stopping_) {
+      stop_cv_.wait_for(lock, std::chrono::milliseconds(200));
+      lock.unlock();
+      waiters_->Sweep(TxWaiters::Clock::now());
+      mempool_->Expire(WallClockMs());
+      lock.lock();
+    }
+  });
+  log_.Info("node_started", {{"height", ledger_->height()}, {"applied", ledger_->applied_index()},
+                             {"peer_port", peer_port()}});
+}
+
+void Node::Stop() {
+  if (!started_ || stopping_.exchange(true)) return;
+  stop_cv_.notify_all();
+  if (sweeper_.joinable()) sweeper_.join();
+  driver_->Stop();
+  transport_->Stop();
+  waiters_->Sweep(TxWaiters::Clock::now(), /*shutting_down=*/true);
+  log_.Info("node_stopped", {{"height", ledger_->height()}});
+}
+
+void Node::OnPeerPayload(NodeId from, uint8_t channel, Bytes payload) {
+  switch (static_cast<Channel>(channel)) {
+    case Channel::kRaft: {
+      raftpb::Message m;
+      if (!m.ParseFromString(payload) || m.from() != from.value()) {
+        log_.Warn("peer_bad_raft_message", {{"peer", from}});
+        return;
+      }
+      driver_->Receive(std::move(m));
+      return;
+    }
+    case Channel::kHeaderSig:
+      certs_->OnGossip(from, payload);
+      return;
+    case Channel::kForward: {
+      // A follower's client transaction: checked again here, never trusted.
+      auto admitted = CheckTx(std::move(payload), admission_, ledger_->suite(), WallClockMs());
+      if (!admitted) return;
+      AdmitLocal(std::move(*admitted), [](std::optional<Rejection>) {});
+      return;
+    }
+    case Channel::kSnapshot:
+      log_.Warn("snapshot_chunk_ignored", {{"peer", from}});
+      return;
+  }
+}
+
+void Node::AdmitLocal(AdmittedTx tx, const std::function<void(std::optional<Rejection>)>& done) {
+  auto added = mempool_->Add(std::move(tx));
+  if (!added) return done(added.error());
+  driver_->NotifyPending();
+  done(std::nullopt);
+}
+
+void Node::Submit(Bytes raw_tx, std::optional<std::chrono::steady_clock::time_point> wait_until,
+                  std::function<void(Result<SubmitResult>, std::optional<RejectReason>)> done) {
+  auto admitted = CheckTx(std::move(raw_tx), admission_, ledger_->suite(), WallClockMs());
+  if (!admitted) return done(admitted.error().ToStatus(), admitted.error().reason);
+  const crypto::Digest id = admitted->id;
+  if (ledger_->store().blocks().FindTx(id).ok())
+    return done(AlreadyExists("DUPLICATE_TX: tx " + id.ToHex() + " is already applied"),
+                RejectReason::kDuplicate);
+
+  const DriverStatus st = driver_->status();
+  const bool leader = st.role == consensus::StateRole::kLeader;
+  if (!leader && st.leader == NodeId())
+    return done(Unavailable("no leader at the moment; retry shortly"), std::nullopt);
+
+  // Register the waiter before the tx can possibly be applied.
+  std::optional<uint64_t> handle;
+  auto shared_done = std::make_shared<decltype(done)>(std::move(done));
+  if (wait_until) {
+    auto h = waiters_->Register(id, *wait_until, [id, shared_done](Result<TxOutcome> r) {
+      if (!r.ok()) return (*shared_done)(r.status(), std::nullopt);
+      (*shared_done)(SubmitResult{.tx_id = id, .forwarded = false, .outcome = *r}, std::nullopt);
+    });
+    if (!h.ok()) return (*shared_done)(h.status(), std::nullopt);
+    handle = *h;
+  }
+
+  std::optional<Rejection> rejected;
+  bool forwarded = false;
+  if (leader) {
+    AdmitLocal(std::move(*admitted), [&](std::optional<Rejection> r) { rejected = std::move(r); });
+  } else {
+    forwarded = transport_->Send(st.leader, std::move(admitted->raw), Channel::kForward);
+    if (!forwarded) rejected = Rejection{RejectReason::kMempoolFull, "forward queue to the leader is full"};
+  }
+  if (rejected) {
+    if (handle) waiters_->Cancel(id, *handle);
+    return (*shared_done)(rejected->ToStatus(), rejected->reason);
+  }
+  if (!wait_until)
+    return (*shared_done)(SubmitResult{.tx_id = id, .forwarded = forwarded, .outcome = {}},
+                          std::nullopt);
+  // Applied meanwhile (between the check above and the registration)?
+  if (auto loc = ledger_->store().blocks().FindTx(id); loc.ok()) {
+    auto receipt = ledger_->store().blocks().Receipt(loc->height, loc->position);
+    waiters_->Resolve(id, TxOutcome{.height = loc->height,
+                                    .position = loc->position,
+                                    .receipt = receipt.ok() ? *receipt : Bytes()});
+  }
+}
+
+void Node::OnBlock(const AppliedBlock& b) {
+  certs_->OnApplied(b.height, b.hash);
+  for (size_t i = 0; i < b.tx_ids.size(); ++i)
+    waiters_->Resolve(b.tx_ids[i], TxOutcome{.height = b.height,
+                                             .position = static_cast<uint32_t>(i),
+                                             .receipt = b.receipts[i]});
+  notifier_.Publish(b.height);
+}
+
+}  // namespace cl::node
