@@ -13,7 +13,12 @@ void EnsureSodium() {
 
 namespace {
 
-const unsigned char* U(ByteView v) { return reinterpret_cast<const unsigned char*>(v.data()); }
+// A default ByteView has a null data(); C APIs may not be passed null even with
+// length 0 (UBSan flags it), so empty views map to a valid empty buffer.
+const unsigned char* U(ByteView v) {
+  static const unsigned char kEmpty[1] = {0};
+  return v.data() == nullptr ? kEmpty : reinterpret_cast<const unsigned char*>(v.data());
+}
 
 class Ed25519Sha256 final : public Suite {
  public:

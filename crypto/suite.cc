@@ -20,10 +20,11 @@ void SecretKey::Wipe() {
   bytes_.clear();
 }
 
-std::vector<std::string> SuiteNames() { return {"ed25519-sha256"}; }
+std::vector<std::string> SuiteNames() { return {"ed25519-sha256", "sm2-sm3"}; }
 
 Result<std::shared_ptr<const Suite>> MakeSuite(std::string_view name) {
   if (name == "ed25519-sha256") return MakeEd25519Sha256();
+  if (name == "sm2-sm3") return MakeSm2Sm3();
   std::string known;
   for (const auto& n : SuiteNames()) known += (known.empty() ? "" : ", ") + n;
   return InvalidArgument("unknown crypto suite '" + std::string(name) + "' (known: " + known + ")");
