@@ -72,7 +72,7 @@ Fixture::Fixture() : suite_(crypto::MakeSuite(crypto::kDefaultSuite).value()) {
   *genesis_.add_cert_types() = Type("BIRTH_MED", "出生医学证明", C::CERTIFICATE, {"HOSP"}, {"birth"});
   *genesis_.add_cert_types() = Type("BIZ_LICENSE", "营业执照", C::CERTIFICATE, {"AMR"}, {"business_registration"});
   *genesis_.add_cert_types() = Type("NO_CRIME", "无犯罪记录证明", C::CERTIFICATE, {"PSB"}, {"criminal_record"}, 90);
-  *genesis_.add_cert_types() = Type("SOCIAL_INS", "社保缴纳证明", C::CERTIFICATE, {"HRSS"}, {"social_insurance"});
+  *genesis_.add_cert_types() = Type("SOCIAL_INS", "社保缴纳证明", C::CERTIFICATE, {"HRSS", "TAX"}, {"social_insurance"});
   *genesis_.add_cert_types() = Type("HOUSE_DEED", "不动产权证书", C::CERTIFICATE, {"HOUSING"}, {"real_estate"});
   *genesis_.add_cert_types() = Type("LEASE_FILING", "房屋租赁登记备案", C::CERTIFICATE, {"HOUSING"}, {"real_estate"});
   *genesis_.add_cert_types() = Type("TAX_REG", "税务登记", C::CERTIFICATE, {"TAX"}, {"tax"});

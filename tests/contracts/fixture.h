@@ -13,7 +13,7 @@
 //   MARRIAGE 结婚证 and DIVORCE 离婚证 (CAB; marriage), BIRTH_MED 出生医学证明
 //   (HOSP; birth), BIZ_LICENSE 营业执照 (AMR; business_registration),
 //   NO_CRIME 无犯罪记录证明 (PSB; criminal_record; 90 days default validity),
-//   SOCIAL_INS 社保缴纳证明 (HRSS; social_insurance), HOUSE_DEED 不动产权证书
+//   SOCIAL_INS 社保缴纳证明 (HRSS and TAX, which collects premiums; social_insurance), HOUSE_DEED 不动产权证书
 //   (HOUSING; real_estate), LEASE_FILING 房屋租赁登记备案 (HOUSING; real_estate),
 //   TAX_REG 税务登记 (TAX; tax), and the e-bill
 //   MED_INVOICE 医疗收费票据 (EBILL; HOSP; medical_billing).
