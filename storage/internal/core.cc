@@ -228,6 +228,11 @@ Status CreateFresh(const std::string& path, const StoreOptions& o,
   }
   std::string tmp = path + ".creating";
   CL_RETURN_IF_ERROR(RemoveAll(tmp));
+  if (std::filesystem::path parent = std::filesystem::path(path).parent_path(); !parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) return IoError("create " + parent.string() + ": " + ec.message());
+  }
   {
     Core core;
     core.options = o;
