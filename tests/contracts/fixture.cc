@@ -459,6 +459,16 @@ ExecOutput Chain::Apply(std::vector<Bytes> txs, int64_t time_ms) {
   return std::move(out).value();
 }
 
+void Chain::Restart() {
+  executor_ = Executor::Create(f_.genesis(), f_.suite_ptr()).value();
+  history_ = crypto::MerkleFrontier::Restore(history_.size(), history_.roots()).value();
+  if (last_header_) {
+    auto hdr = std::make_shared<v1::BlockHeader>();
+    CL_CHECK(hdr->ParseFromString(last_header_->SerializeAsString()), "header decodes");
+    last_header_ = hdr;
+  }
+}
+
 v1::Receipt Chain::ApplyOne(Bytes tx, int64_t time_ms) {
   ExecOutput out = Apply({std::move(tx)}, time_ms);
   v1::Receipt r;

@@ -168,6 +168,10 @@ class Chain {
   ExecOutput Apply(std::vector<Bytes> txs, int64_t time_ms);
   // Applies a block of one tx and returns its decoded receipt.
   v1::Receipt ApplyOne(Bytes tx, int64_t time_ms);
+  // Simulates a node restart: a fresh Executor from the genesis, the history
+  // frontier restored from its (size, roots) and the last header re-decoded
+  // from its bytes; the state is what was persisted.
+  void Restart();
 
   const Executor& executor() const { return *executor_; }
   const MemState& state() const { return state_; }
