@@ -325,9 +325,12 @@ void Checker::OnDeliver(const raft::Message& m) {
   }
 }
 
-Status Checker::OnElected(NodeId id, uint64_t term, const raft::ConfState& conf) {
+Status Checker::OnElected(NodeId id, uint64_t term, const raft::ConfState& conf,
+                          uint64_t commit) {
   Node* n = Find(id);
   CL_CHECK(n != nullptr, "checker: unknown node");
+  n->leader_term = term;
+  n->leader_commit = commit;
   auto [it, inserted] = leader_of_term_.emplace(term, id.value());
   if (!inserted && it->second != id.value()) {
     return Violation("election safety: nodes " + Str(it->second) + " and " + Str(id.value()) +
@@ -403,6 +406,15 @@ Status Checker::OnLeaderCommitDurable(NodeId id, uint64_t term, uint64_t commit,
   Node* n = Find(id);
   CL_CHECK(n != nullptr, "checker: unknown node");
   CL_RETURN_IF_ERROR(Canonicalize(id, n->view, commit, "leader commit"));
+  if (n->leader_term == term && commit > n->leader_commit) {
+    if (n->view.ents[commit - 1].term != term) {
+      return Violation("commit rule (§5.4.2): leader " + Str(id.value()) + " of term " +
+                       Str(term) + " advanced its commit index from " + Str(n->leader_commit) +
+                       " to " + Str(commit) + ", an entry of term " +
+                       Str(n->view.ents[commit - 1].term) + ", by counting replicas");
+    }
+    n->leader_commit = commit;
+  }
   uint64_t& best = max_commit_by_term_[term];
   best = std::max(best, commit);
   std::string tried;

@@ -21,6 +21,9 @@
 //                          the same prefix on every node, at all times
 //   leader completeness    a leader of term T holds every entry committed by a
 //                          leader of a term < T
+//   commit rule            a leader advances its commit index only onto an
+//                          entry of its own term (§5.4.2: entries of earlier
+//                          terms commit only indirectly, never by counting)
 //   state machine safety   one canonical committed sequence: every node's log up
 //                          to its commit index, and everything applied, is a
 //                          prefix of it; it never changes once extended
@@ -100,8 +103,8 @@ class Checker {
   void OnDeliver(const raft::Message& m);
 
   // The node became leader of `term` with configuration `conf` (the one it
-  // counted votes in).
-  Status OnElected(NodeId id, uint64_t term, const raft::ConfState& conf);
+  // counted votes in) and commit index `commit` (inherited, not decided).
+  Status OnElected(NodeId id, uint64_t term, const raft::ConfState& conf, uint64_t commit);
   // End-of-step state of a running node.
   Status OnObserve(NodeId id, const NodeObservation& obs);
   // A leader of `term` persisted commit index `commit`, decided with one of
@@ -145,6 +148,8 @@ class Checker {
     uint64_t obs_term = 0, obs_commit = 0;
     uint64_t applied = 0;
     bool leader = false;
+    uint64_t leader_term = 0;    // the term of the last OnElected
+    uint64_t leader_commit = 0;  // the commit index it last decided as leader
   };
 
   Node* Find(NodeId id);

@@ -129,6 +129,8 @@ struct Profile {
   uint64_t transfer_pm = 0;           // per tick: a leader transfer
   uint64_t compact_pm = 0;            // per tick: a node compacts its log
   uint64_t campaign_pm = 0;           // per tick: a node starts an election
+  uint64_t isolate_leader_pm = 0;     // per tick: cut the leader off for a while
+  uint64_t max_isolate_ticks = 0;
   bool pre_vote = true;
   bool check_quorum = true;
   uint64_t max_size_per_msg = 1 << 20;
@@ -154,11 +156,17 @@ Profile DrawProfile(Rng& rng) {
   p.max_partition_ticks = rng.Range(5, 80);
   p.propose_pm = rng.Range(100000, 900000);
   p.max_burst = rng.Range(1, 6);
-  p.crash_after_propose_pm = rng.Chance(300000) ? 50000 : 0;
+  p.crash_after_propose_pm = rng.Chance(500000) ? rng.Range(50000, 300000) : 0;
   p.conf_pm = rng.Chance(700000) ? rng.Range(20000, 100000) : 0;
   p.transfer_pm = rng.Chance(500000) ? rng.Range(5000, 30000) : 0;
   p.compact_pm = rng.Chance(600000) ? rng.Range(10000, 100000) : 0;
   p.campaign_pm = rng.Chance(400000) ? rng.Range(5000, 40000) : 0;
+  // A quarter of the runs churn leaders hard: short leaderships whose last
+  // entries reach only some nodes (the setting of the paper's Figure 8).
+  if (rng.Chance(250000)) {
+    p.isolate_leader_pm = rng.Range(100000, 400000);
+    p.max_isolate_ticks = rng.Range(3, 25);
+  }
   p.pre_vote = rng.Chance(500000);
   p.check_quorum = rng.Chance(500000);
   static constexpr uint64_t kMsgSize[] = {1, 64, 1 << 20};
@@ -348,7 +356,8 @@ class Simulation {
       n.role = rd.soft_state->role;
       n.lead = rd.soft_state->lead;
       if (n.role == StateRole::kLeader) {
-        CL_RETURN_IF_ERROR(checker_.OnElected(n.id, st.hard_state.term(), st.conf_state));
+        CL_RETURN_IF_ERROR(checker_.OnElected(n.id, st.hard_state.term(), st.conf_state,
+                                                    st.hard_state.commit()));
       }
     }
     // 1. Write (volatile until synced).
@@ -644,11 +653,11 @@ class Simulation {
         CL_RETURN_IF_ERROR(Start(n));
       }
     }
-    if (net_.AnyBlocked() && Tick() >= partition_until_) {
-      net_.HealAll();
-      Trace("partition healed");
+    ExpireCuts();
+    if (rng_.Chance(profile_.partition_pm)) StartPartition();
+    if (rng_.Chance(profile_.isolate_leader_pm)) {
+      if (SimNode* leader = Leader()) Isolate(*leader, profile_.max_isolate_ticks);
     }
-    if (!net_.AnyBlocked() && rng_.Chance(profile_.partition_pm)) StartPartition();
     if (rng_.Chance(profile_.crash_pm)) {
       SimNode* leader = Leader();
       SimNode* victim = (leader != nullptr && rng_.Chance(500000)) ? leader : RandomUpNode();
@@ -662,7 +671,13 @@ class Simulation {
         if (target == nullptr) break;
         CL_RETURN_IF_ERROR(Propose(*target, 'P'));
         if (target->up() && rng_.Chance(profile_.crash_after_propose_pm)) {
-          Crash(*target, "right after a proposal");
+          // Leader churn with entries left on one node only: crash it, or cut
+          // it off (which also loses the appends still in flight).
+          if (rng_.Chance(500000)) {
+            Crash(*target, "right after a proposal");
+          } else {
+            Isolate(*target);
+          }
         }
       }
     }
@@ -682,6 +697,58 @@ class Simulation {
     return Status::Ok();
   }
 
+  // Partitions ("cuts") overlap; each blocks its links until its end tick.
+  struct Cut {
+    std::vector<std::pair<NodeId, NodeId>> links;
+    uint64_t until = 0;
+    std::string what;
+  };
+
+  static std::vector<std::pair<NodeId, NodeId>> Links(const std::vector<NodeId>& a,
+                                                      const std::vector<NodeId>& b, bool one_way) {
+    std::vector<std::pair<NodeId, NodeId>> links;
+    for (NodeId x : a) {
+      for (NodeId y : b) {
+        if (x == y) continue;
+        links.emplace_back(x, y);
+        if (!one_way) links.emplace_back(y, x);
+      }
+    }
+    return links;
+  }
+
+  void RebuildNetworkCuts() {
+    net_.HealAll();
+    for (const Cut& c : cuts_) {
+      for (const auto& [from, to] : c.links) net_.Block(from, to);
+    }
+  }
+
+  void AddCut(std::vector<std::pair<NodeId, NodeId>> links, uint64_t until, std::string what) {
+    Trace("PARTITION " + what + " until tick " + Str(until));
+    cuts_.push_back({std::move(links), until, std::move(what)});
+    RebuildNetworkCuts();
+  }
+
+  void ExpireCuts() {
+    const size_t before = cuts_.size();
+    for (const Cut& c : cuts_) {
+      if (c.until <= Tick()) Trace("partition healed: " + c.what);
+    }
+    std::erase_if(cuts_, [&](const Cut& c) { return c.until <= Tick(); });
+    if (cuts_.size() != before) RebuildNetworkCuts();
+  }
+
+  void Isolate(const SimNode& lone, uint64_t max_ticks = 30) {
+    std::vector<NodeId> rest;
+    for (auto& [id, n] : nodes_) {
+      if (n.started && !n.decommissioned && n.id != lone.id) rest.push_back(n.id);
+    }
+    const uint64_t until = Tick() + rng_.Range(1, std::max<uint64_t>(max_ticks, 1));
+    AddCut(Links({lone.id}, rest, /*one_way=*/false), until,
+           "isolate n" + Str(lone.id.value()));
+  }
+
   void StartPartition() {
     std::vector<NodeId> all;
     for (auto& [id, n] : nodes_) {
@@ -699,19 +766,13 @@ class Simulation {
       for (NodeId id : all) (id == lone ? a : b).push_back(id);
     }
     const bool one_way = kind == 2 || (kind == 1 && rng_.Chance(500000));
-    if (one_way) {
-      net_.PartitionOneWay(a, b);
-    } else {
-      net_.PartitionSymmetric(a, b);
-    }
-    partition_until_ = Tick() + rng_.Range(2, std::max<uint64_t>(profile_.max_partition_ticks, 2));
-    if (tracing()) {
-      std::string s = "PARTITION " + std::string(one_way ? "one-way {" : "symmetric {");
-      for (NodeId id : a) s += Str(id.value()) + " ";
-      s += one_way ? "} -/-> {" : "} | {";
-      for (NodeId id : b) s += Str(id.value()) + " ";
-      Trace(s + "} until tick " + Str(partition_until_));
-    }
+    std::string what = one_way ? "one-way {" : "symmetric {";
+    for (NodeId id : a) what += Str(id.value()) + " ";
+    what += one_way ? "} -/-> {" : "} | {";
+    for (NodeId id : b) what += Str(id.value()) + " ";
+    const uint64_t until =
+        Tick() + rng_.Range(2, std::max<uint64_t>(profile_.max_partition_ticks, 2));
+    AddCut(Links(a, b, one_way), until, what + "}");
   }
 
   Status ChangeMembership(bool only_leave) {
@@ -822,6 +883,7 @@ class Simulation {
   // ---- heal and liveness ----
   Status Heal() {
     faults_on_ = false;
+    cuts_.clear();
     net_.HealAll();
     net_.SetOptions({.drop_per_million = 0, .duplicate_per_million = 0, .min_delay = 1,
                      .max_delay = 3});
@@ -954,7 +1016,7 @@ class Simulation {
   TestingBugs bugs_;
   std::map<uint64_t, SimNode> nodes_;
   uint64_t now_ = 0;
-  uint64_t partition_until_ = 0;
+  std::vector<Cut> cuts_;
   uint64_t heal_tick_ = 0;
   bool had_stable_leader_ = false;
   bool faults_on_ = true;

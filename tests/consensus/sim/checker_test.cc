@@ -69,7 +69,7 @@ class World {
   Status Elect(uint64_t n, uint64_t t, const std::vector<uint64_t>& voters,
                const raft::ConfState& conf) {
     for (uint64_t v : voters) c.OnDeliver(M(raft::MSG_VOTE_RESP, v, n, t));
-    return c.OnElected(NodeId(n), t, conf);
+    return c.OnElected(NodeId(n), t, conf, /*commit=*/1);
   }
   Status Observe(uint64_t n, uint64_t term, uint64_t commit, bool leader = false) {
     return c.OnObserve(NodeId(n), {.term = term, .commit = commit, .leader = leader,
@@ -278,6 +278,22 @@ TEST(CheckerTest, Durability) {
          return w.Observe(2, 4, 1);
        },
        "term went backwards"},
+      {"a leader commits an entry of its own term",
+       [&](World& w) {
+         CL_RETURN_IF_ERROR(w.Persist(1, {E(2, 1, "old"), E(3, 2, "")}, HS(2, 1, 1)));
+         CL_RETURN_IF_ERROR(w.Persist(2, {E(2, 1, "old"), E(3, 2, "")}, HS(2, 1, 1)));
+         CL_RETURN_IF_ERROR(w.Elect(1, 2, {2}, c123));
+         return w.c.OnLeaderCommitDurable(NodeId(1), 2, 3, {c123});
+       },
+       ""},
+      {"a leader commits an entry of an earlier term by counting",
+       [&](World& w) {
+         CL_RETURN_IF_ERROR(w.Persist(1, {E(2, 1, "old"), E(3, 2, "")}, HS(2, 1, 1)));
+         CL_RETURN_IF_ERROR(w.Persist(2, {E(2, 1, "old")}, HS(2, 1, 1)));
+         CL_RETURN_IF_ERROR(w.Elect(1, 2, {2}, c123));
+         return w.c.OnLeaderCommitDurable(NodeId(1), 2, 2, {c123});
+       },
+       "commit rule"},
       {"leader completeness",
        [&](World& w) {
          CL_RETURN_IF_ERROR(w.Persist(1, {E(2, 2, "a")}, HS(2, 1, 1)));
