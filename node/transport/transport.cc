@@ -385,22 +385,36 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::time_point last_recv_ = Clock::now(), last_send_ = Clock::now();
 };
 
+Status ValidateTransportLimits(const TransportLimits& l) {
+  const std::pair<const char*, uint64_t> fields[] = {
+      {"max_frame_bytes", l.max_frame_bytes},
+      {"max_queue_messages", l.max_queue_messages},
+      {"max_queue_bytes", l.max_queue_bytes},
+      {"handshake_timeout_ms", l.handshake_timeout_ms},
+      {"keepalive_interval_ms", l.keepalive_interval_ms},
+      {"idle_timeout_ms", l.idle_timeout_ms},
+      {"reconnect_initial_ms", l.reconnect_initial_ms},
+      {"reconnect_max_ms", l.reconnect_max_ms},
+      {"max_pending_handshakes", l.max_pending_handshakes},
+  };
+  for (const auto& [name, v] : fields) {
+    if (v == 0) return InvalidArgument(std::string("transport.") + name + " must be positive");
+  }
+  if (l.max_frame_bytes > (1u << 30)) return InvalidArgument("transport.max_frame_bytes must be at most 1 GiB");
+  if (l.idle_timeout_ms <= l.keepalive_interval_ms)
+    return InvalidArgument("transport.idle_timeout_ms must exceed transport.keepalive_interval_ms");
+  if (l.reconnect_max_ms < l.reconnect_initial_ms)
+    return InvalidArgument("transport.reconnect_max_ms must be at least transport.reconnect_initial_ms");
+  return Status::Ok();
+}
+
 // ------------------------------------------------------------------ Impl
 
 Status Transport::Impl::Init() {
-  const auto& lim = opts_.limits;
   if (opts_.self == NodeId(0)) return InvalidArgument("transport: self node id must not be 0");
   if (!opts_.suite) return InvalidArgument("transport: suite is required");
   if (opts_.chain_id.empty()) return InvalidArgument("transport: chain_id is required");
-  if (lim.max_frame_bytes == 0 || lim.max_frame_bytes > (1u << 30))
-    return InvalidArgument("transport: max_frame_bytes must be in 1..1 GiB");
-  if (lim.max_queue_messages == 0 || lim.max_queue_bytes == 0 || lim.handshake_timeout_ms == 0 ||
-      lim.keepalive_interval_ms == 0 || lim.idle_timeout_ms <= lim.keepalive_interval_ms ||
-      lim.reconnect_initial_ms == 0 || lim.reconnect_max_ms < lim.reconnect_initial_ms ||
-      lim.max_pending_handshakes == 0)
-    return InvalidArgument(
-        "transport: limits must be positive, idle_timeout_ms > keepalive_interval_ms and "
-        "reconnect_max_ms >= reconnect_initial_ms");
+  CL_RETURN_IF_ERROR(ValidateTransportLimits(opts_.limits));
   auto pub = opts_.suite->PublicKeyOf(secret_);
   if (!pub.ok()) return pub.status().WithContext("transport: node secret key");
   identity_ = PeerIdentity{.id = opts_.self,

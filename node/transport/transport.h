@@ -63,7 +63,7 @@ std::string_view ChannelName(Channel ch);
 
 // Limits and timing; defaults suit a city network of a few dozen nodes.
 struct TransportLimits {
-  uint32_t max_frame_bytes = 4 << 20;          // largest payload frame (sealed body), 4 MiB
+  uint32_t max_frame_bytes = 16 << 20;         // largest payload (a raft append, a chunk), 16 MiB
   uint32_t max_queue_messages = 4096;          // per peer and channel
   uint64_t max_queue_bytes = 64ull << 20;      // per peer and channel, 64 MiB
   uint32_t handshake_timeout_ms = 5000;        // from TCP connect/accept to authenticated
@@ -73,6 +73,11 @@ struct TransportLimits {
   uint32_t reconnect_max_ms = 10000;           // cap of the exponential backoff
   uint32_t max_pending_handshakes = 64;        // unauthenticated inbound connections at once
 };
+
+// INVALID_ARGUMENT naming the field unless every limit is positive,
+// max_frame_bytes <= 1 GiB, idle_timeout_ms > keepalive_interval_ms and
+// reconnect_max_ms >= reconnect_initial_ms.
+Status ValidateTransportLimits(const TransportLimits& limits);
 
 // A peer: its node id, where to dial it (may be empty if we never dial it,
 // i.e. its id is smaller than ours), and its genesis public key.
