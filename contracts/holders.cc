@@ -17,7 +17,7 @@ namespace {
 Result<std::optional<Outcome>> RequireIdentityClerk(TxContext& ctx) {
   CL_ASSIGN_OR_RETURN(auto m, ActiveMember(ctx.state, ctx.tx.signer(), ctx.height));
   if (!m) return std::optional<Outcome>(Reject(v1::UNKNOWN_SIGNER, "signer is not an active member"));
-  CL_ASSIGN_OR_RETURN(auto dept, ActiveDepartment(ctx.state, m->department()));
+  CL_ASSIGN_OR_RETURN(auto dept, GetRecord<v1::Department>(ctx.state, keys::Dept(m->department())));
   if (!HasRole(*m, v1::IDENTITY_CLERK) || !dept || !dept->identity_authority()) {
     return std::optional<Outcome>(
         Reject(v1::PERMISSION_DENIED, "needs an IDENTITY_CLERK of an identity-authority department"));
@@ -99,7 +99,7 @@ Result<Outcome> ApplyRegisterAgent(TxContext& ctx, const v1::RegisterAgent& r) {
     return Ok("agency ended from height " + std::to_string(ctx.height.value() + 1));
   }
   if (!ValidCode(r.relation())) return Reject(v1::INVALID_ARGUMENT, "relation code required");
-  if (r.valid_until_ms() < 0) return Reject(v1::INVALID_ARGUMENT, "valid_until_ms must be >= 0");
+  if (!ValidTime(r.valid_until_ms())) return Reject(v1::INVALID_ARGUMENT, "valid_until_ms out of range");
   CL_ASSIGN_OR_RETURN(auto as_member, ctx.state.Get(keys::Member(r.agent_public_key())));
   if (as_member) return Reject(v1::INVALID_ARGUMENT, "a department member key cannot be an agent");
   CL_ASSIGN_OR_RETURN(auto m, ActiveMember(ctx.state, ctx.tx.signer(), ctx.height));
@@ -130,6 +130,9 @@ Result<Outcome> ApplyGrant(TxContext& ctx, const v1::GrantAuthorization& g) {
     return Reject(v1::INVALID_ARGUMENT, "data types must be distinct codes");
   }
   if (g.purpose().empty() || !ValidText(g.purpose())) return Reject(v1::INVALID_ARGUMENT, "purpose required");
+  if (!ValidTime(g.not_before_ms()) || !ValidTime(g.not_after_ms())) {
+    return Reject(v1::INVALID_ARGUMENT, "validity window out of range");
+  }
   if (g.not_before_ms() >= g.not_after_ms()) return Reject(v1::INVALID_ARGUMENT, "empty validity window");
   if (g.not_after_ms() < ctx.time_ms) return Reject(v1::INVALID_ARGUMENT, "validity window already over");
   CL_ASSIGN_OR_RETURN(auto grantee, ActiveDepartment(ctx.state, g.grantee()));

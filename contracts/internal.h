@@ -41,6 +41,7 @@ inline constexpr size_t kMaxCertCandidates = 32;   // newest certificates examin
 inline constexpr size_t kMaxGrantCandidates = 64;  // newest grants examined per consent check
 inline constexpr size_t kMaxPrunePerBlock = 4096;  // replay-index entries dropped per block
 inline constexpr int64_t kDayMs = 86'400'000;
+inline constexpr int64_t kMaxTimeMs = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
 
 struct Outcome {
   v1::ResultCode code = v1::OK;
@@ -66,6 +67,8 @@ struct TxContext {
 bool ValidCode(std::string_view s);
 // Ids (cert_id, grant_id, request_id): 1..128 bytes, no control bytes.
 bool ValidId(std::string_view s);
+// Times in records: 0 <= t <= kMaxTimeMs (so date arithmetic cannot overflow).
+inline bool ValidTime(int64_t t) { return t >= 0 && t <= kMaxTimeMs; }
 // Free text: at most 512 bytes, no NUL.
 bool ValidText(std::string_view s);
 bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, std::string_view s);
@@ -77,7 +80,9 @@ bool ValidCodeList(const google::protobuf::RepeatedPtrField<std::string>& list);
 // department is active at `h`; nullopt otherwise.
 Result<std::optional<v1::Member>> ActiveMember(const StateView& state, ByteView key, Height h);
 bool HasRole(const v1::Member& m, v1::Role role);
-// The department if it exists and is not removed.
+// The department if it exists and has not been removed. Removal is immediate
+// for departments as targets (issuer, grantee, owner, requester, node); for
+// signers ActiveMember applies it from the next block.
 Result<std::optional<v1::Department>> ActiveDepartment(const StateView& state,
                                                        std::string_view code);
 

@@ -88,7 +88,9 @@ Result<Outcome> ApplyAnchor(TxContext& ctx, const v1::AnchorCertificate& a) {
   if (a.doc_hash().size() != crypto::Digest::kSize) return Reject(v1::INVALID_ARGUMENT, "doc_hash must be 32 bytes");
   if (a.holder_ref().size() != crypto::Digest::kSize) return Reject(v1::INVALID_ARGUMENT, "holder_ref must be 32 bytes");
   if (a.number_ref().size() > crypto::Digest::kSize) return Reject(v1::INVALID_ARGUMENT, "number_ref too long");
-  if (a.issued_at_ms() < 0 || a.valid_from_ms() < 0) return Reject(v1::INVALID_ARGUMENT, "dates must be >= 0");
+  if (!ValidTime(a.issued_at_ms()) || !ValidTime(a.valid_from_ms()) || !ValidTime(a.valid_until_ms())) {
+    return Reject(v1::INVALID_ARGUMENT, "dates out of range");
+  }
   if (a.jurisdiction().empty() || !ValidCode(a.jurisdiction())) {
     return Reject(v1::INVALID_ARGUMENT, "jurisdiction code required");
   }
