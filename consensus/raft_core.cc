@@ -150,6 +150,7 @@ bool Raft::MaybeSendAppend(NodeId to, bool send_if_empty) {
   if (it == trk_.progress.end()) return false;
   Progress& pr = it->second;
   if (pr.IsPaused()) return false;
+  CL_CHECK(pr.next <= log_.LastIndex().next(), "progress next past the leader's log");
   raft::Message m;
   m.set_to(to.value());
   auto term = log_.Term(pr.next - 1);
@@ -795,6 +796,7 @@ Status Raft::StepFollower(const raft::Message& m) {
       if (cfg_.disable_proposal_forwarding) return ProposalDropped("forwarding disabled");
       raft::Message fwd = m;
       fwd.set_to(lead_.value());
+      fwd.set_term(0);  // forwarded proposals carry no term (see Send)
       Send(std::move(fwd));
       return Status::Ok();
     }
@@ -830,6 +832,7 @@ Status Raft::StepFollower(const raft::Message& m) {
       if (lead_ == NodeId(0)) return Status::Ok();
       raft::Message fwd = m;
       fwd.set_to(lead_.value());
+      fwd.set_term(0);
       Send(std::move(fwd));
       return Status::Ok();
     }

@@ -47,6 +47,37 @@ bool IsEmptyHardState(const raft::HardState& hs) {
   return hs.term() == 0 && hs.vote() == 0 && hs.commit() == 0;
 }
 
+// Shape checks on a peer's message, so that a malformed one is refused with
+// an error instead of tripping an invariant check of the core.
+Status CheckWellFormed(const raft::Message& m) {
+  switch (m.type()) {
+    case raft::MSG_READ_INDEX:
+    case raft::MSG_READ_INDEX_RESP:
+      if (m.entries_size() != 1) {
+        return InvalidArgument("read index message must carry exactly one context entry");
+      }
+      break;
+    case raft::MSG_PROP:
+      if (m.entries_size() == 0) return InvalidArgument("empty proposal");
+      break;
+    case raft::MSG_APP:
+      for (int k = 0; k < m.entries_size(); ++k) {
+        const raft::Entry& e = m.entries(k);
+        if (e.index() != m.index() + 1 + static_cast<uint64_t>(k)) {
+          return InvalidArgument("append entries are not contiguous after the index");
+        }
+        if (e.term() > m.term() || (k > 0 && e.term() < m.entries(k - 1).term()) ||
+            (k == 0 && e.term() < m.log_term())) {
+          return InvalidArgument("append entries have inconsistent terms");
+        }
+      }
+      break;
+    default:
+      break;
+  }
+  return Status::Ok();
+}
+
 class RawNodeImpl final : public RawNode {
  public:
   explicit RawNodeImpl(std::unique_ptr<Raft> r) : r_(std::move(r)) {
@@ -99,6 +130,7 @@ class RawNodeImpl final : public RawNode {
                              std::to_string(r_->id().value()));
     }
     if (m.from() == 0) return InvalidArgument("message without a sender");
+    CL_RETURN_IF_ERROR(CheckWellFormed(m));
     return r_->Step(m);
   }
 

@@ -237,3 +237,53 @@ TEST(RawNodeTest, DeterministicForTheSameSeeds) {
 
 }  // namespace
 }  // namespace cl::consensus
+
+namespace cl::consensus {
+namespace {
+
+// A malformed message from a peer is refused, never trips an invariant.
+TEST(RawNodeTest, MalformedPeerMessagesAreRefused) {
+  InteractionEnv env;
+  env.AddNodes(3, {});
+  env.set_quiet(true);
+  env.raw(1).Campaign();
+  env.Stabilize();
+  auto msg = [](raft::MessageType t, uint64_t to) {
+    raft::Message m;
+    m.set_type(t);
+    m.set_from(2);
+    m.set_to(to);
+    m.set_term(1);
+    return m;
+  };
+  raft::Message read_no_ctx = msg(raft::MSG_READ_INDEX, 1);
+  raft::Message empty_prop = msg(raft::MSG_PROP, 1);
+  raft::Message gap = msg(raft::MSG_APP, 3);
+  gap.set_index(1);
+  gap.set_log_term(1);
+  *gap.add_entries() = [] {
+    raft::Entry e;
+    e.set_index(5);
+    e.set_term(1);
+    return e;
+  }();
+  raft::Message future_term = msg(raft::MSG_APP, 3);
+  future_term.set_index(1);
+  future_term.set_log_term(1);
+  *future_term.add_entries() = [] {
+    raft::Entry e;
+    e.set_index(2);
+    e.set_term(7);
+    return e;
+  }();
+  for (const raft::Message& m : {read_no_ctx, empty_prop, gap, future_term}) {
+    SCOPED_TRACE(m.DebugString());
+    const RaftStatus before = env.raw(m.to()).GetStatus();
+    EXPECT_EQ(env.raw(m.to()).Step(m).code(), Code::kInvalidArgument);
+    EXPECT_EQ(env.raw(m.to()).GetStatus().hard_state.SerializeAsString(),
+              before.hard_state.SerializeAsString());
+  }
+}
+
+}  // namespace
+}  // namespace cl::consensus
