@@ -73,7 +73,7 @@ Result<std::unique_ptr<Node>> Node::Create(NodeSetup setup) {
                                          .suite = n->ledger_->suite_ptr(),
                                          .listen_address = setup.peer_listen,
                                          .peers = peers,
-                                         .log = n->log_},
+                                         .log = setup.log},  // the transport adds node=
                         crypto::SecretKey(Bytes(n->node_key_.bytes()))));
   n->transport_->SetHandler([raw](NodeId from, Channel ch, Bytes payload) {
     raw->OnPeerPayload(from, static_cast<uint8_t>(ch), std::move(payload));
