@@ -110,9 +110,10 @@ Result<ParsedKeyFile> Parse(ByteView file) {
   const std::string_view check_line = file.substr(check_start, file.size() - 1 - check_start);
   const std::string check_prefix = std::string(kCheckField) + ": ";
   if (!check_line.starts_with(check_prefix)) return Corruption("key file is truncated (no check line)");
-  auto want = Digest::FromHex(check_line.substr(check_prefix.size()));
-  if (!want) return Corruption("key file check line is malformed");
-  if (Sha256(file.substr(0, check_start)) != *want)
+  const std::string_view check_hex = check_line.substr(check_prefix.size());
+  if (!Digest::FromHex(check_hex)) return Corruption("key file check line is malformed");
+  // Compared as text: lower-case hex only, so every key file has one spelling.
+  if (Sha256(file.substr(0, check_start)).ToHex() != check_hex)
     return Corruption("key file is damaged (checksum mismatch)");
 
   // The body: one "name: value" line per field, in order.
@@ -135,8 +136,11 @@ Result<ParsedKeyFile> Parse(ByteView file) {
   if (pos != check_start) return Corruption("key file has unexpected lines before 'check'");
 
   auto b64 = [](std::string_view v, std::string_view name) -> Result<Bytes> {
+    // Only the canonical form (standard alphabet, with padding) is accepted, so
+    // every key file has exactly one spelling.
     auto raw = FromBase64(v);
-    if (!raw) return Corruption("key file field '" + std::string(name) + "' is not base64");
+    if (!raw || ToBase64(*raw) != v)
+      return Corruption("key file field '" + std::string(name) + "' is not base64");
     return std::move(*raw);
   };
   out.info.suite = std::string(values[0]);

@@ -1,4 +1,5 @@
-// Constructors of the concrete suites; only suite.cc and tests include this.
+// Constructors of the concrete suites and sm2-sm3 interop helpers; included by
+// crypto/*.cc, tests and benchmarks only (not part of the public crypto API).
 #pragma once
 
 #include <memory>

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <random>
 #include <thread>
 
 namespace cl::crypto {
@@ -237,6 +238,10 @@ TEST(KeyFileTest, ReadErrors) {
        Code::kCorruption, "salt"},
       {"BadBase64", file(FixCheck(ReplaceField(good, "nonce", "!!!!"))), kPass, Code::kCorruption,
        "not base64"},
+      {"UrlSafeBase64", file(FixCheck(ReplaceField(good, "kdf-salt", "-_-_-_-_-_-_-_-_-_-_-A=="))),
+       kPass, Code::kCorruption, "not base64"},
+      {"UnpaddedBase64", file(FixCheck(ReplaceField(good, "kdf-salt", "AAAAAAAAAAAAAAAAAAAAAA"))),
+       kPass, Code::kCorruption, "not base64"},
       {"WrongPublicKeySize", file(FixCheck(ReplaceField(good, "public-key", "AAAA"))), kPass,
        Code::kCorruption, "wrong size"},
       {"ExtraLine", file(FixCheck(ReplaceField(good, "aead", "xchacha20poly1305-ietf\nx: y"))),
@@ -256,6 +261,32 @@ TEST(KeyFileTest, ReadErrors) {
     EXPECT_EQ(r.status().code(), c.want) << r.status();
     EXPECT_NE(r.status().message().find(c.message_part), std::string::npos) << r.status();
     EXPECT_NE(r.status().message().find(path), std::string::npos) << "names the file";
+  }
+}
+
+// Damage anywhere is refused (never accepted, never a crash): every single-byte
+// change and every truncation of a valid file.
+TEST(KeyFileTest, EveryByteChangeAndTruncationIsRefused) {
+  auto ed = Ed();
+  KeyPair key = ed->KeyFromSeed(Bytes(32, 'd')).value();
+  const Bytes good = EncodeKeyFile(*ed, key, kPass, KeyFileCost::ForTests()).value();
+  ASSERT_TRUE(DecodeKeyFile(*ed, good, kPass).ok());
+  std::mt19937 rng(7);
+  for (size_t i = 0; i < good.size(); ++i) {
+    // 6 turns '+' into '-' (the URL-safe alphabet), 0x20 flips letter case.
+    for (int x : {1, 2, 4, 6, 0x20, static_cast<int>(1 + rng() % 255)}) {
+      Bytes bad = good;
+      bad[i] = static_cast<char>(bad[i] ^ x);
+      EXPECT_FALSE(DecodeKeyFile(*ed, bad, kPass).ok()) << "byte " << i << " ^ " << x;
+      // Re-checksummed, a change is still caught: by the parser or by the AEAD.
+      if (good.rfind("\ncheck: ") > i) {
+        EXPECT_FALSE(DecodeKeyFile(*ed, FixCheck(bad), kPass).ok())
+            << "byte " << i << " ^ " << x << " with a fixed checksum";
+      }
+    }
+  }
+  for (size_t n = 0; n < good.size(); ++n) {
+    EXPECT_FALSE(DecodeKeyFile(*ed, good.substr(0, n), kPass).ok()) << "truncated to " << n;
   }
 }
 
