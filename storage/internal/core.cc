@@ -183,7 +183,15 @@ RocksConfig MakeConfig(const StoreOptions& o, const std::shared_ptr<rocksdb::Cac
     t.checksum = rocksdb::kCRC32c;
     t.format_version = 5;
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    // Partitioned index and filters: a point read loads one small partition,
+    // not a table's whole filter (megabytes at 10^7+ keys), so memory stays
+    // bounded by the cache at any size and the tx-index duplicate check on
+    // every apply stays cheap.
+    t.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+    t.partition_filters = true;
+    t.metadata_block_size = 4096;
     t.cache_index_and_filter_blocks = true;
+    t.pin_top_level_index_and_filter = true;
     t.pin_l0_filter_and_index_blocks_in_cache = true;
     cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
     // Hashes do not compress: the history tree and tx index skip compression.
