@@ -468,6 +468,9 @@ std::vector<PermCase> Cases() {
   };
 }
 
+// CTest lists cases by name instead of a byte dump.
+void PrintTo(const PermCase& c, std::ostream* os) { *os << c.name; }
+
 class PermissionTest : public ::testing::TestWithParam<PermCase> {};
 
 TEST_P(PermissionTest, YieldsExpectedReceipt) {

@@ -429,5 +429,65 @@ TEST(CompanyStartupScenario, ApprovedThenDeniedForEachFailure) {
   for (const auto& fail : failures) ExpectDenied(f, s, fail);
 }
 
+// ------------------------------------------------------- 医疗费用报销 (e-bills)
+
+Bytes Patient(const Fixture& f) { return f.HolderRef("330106197511110022"); }
+
+Bytes Invoice(const Fixture& f, std::string id, std::string amount, int64_t issued, int64_t now) {
+  return Anchor(f, "HOSP", id, "MED_INVOICE", Patient(f), issued, 0, {{"amount_fen", amount}}, now);
+}
+
+// 医疗费用报销: a 医疗收费票据 e-bill from the hospital, at most 180 days old,
+// amount within the self-service limit; consent to the billing data.
+Scenario ReimbursementScenario() {
+  return {"HRSS/service",
+          [](const Fixture& f) {
+            auto matter = Service("MED_REIMBURSE", "医疗费用报销", {"HRSS"}, {"HRSS"}, {"medical_billing"},
+                                  AllOf("报销材料", {
+                                      CertLeaf("医疗收费电子票据", "MED_INVOICE", {"HOSP"}, 180,
+                                               {Pred("amount_fen", v1::AttributePredicate::INT_LTE, {"5000000"})}),
+                                  }));
+            return Named{
+                {"define", f.DefineService("HRSS/admin", kT1, matter)},
+                {"register", f.RegisterHolder("PSB/identity", kT1, Patient(f), "patient")},
+                {"invoice", Invoice(f, "inv-1", "128000", kT1 - 20 * kDayMs, kT1)},
+                {"grant", f.Grant("patient", kT1,
+                                  f.GrantMsg("g-med", Patient(f), "HRSS", {"medical_billing"}, kT1, kT1 + kYearMs, 1))},
+            };
+          },
+          [](const Fixture& f) {
+            v1::ProofRequest p = f.RequestMsg("reimb-1", "MED_REIMBURSE", Patient(f), "门诊费用报销");
+            *p.add_disclosures() = f.Disclose("inv-1", "amount_fen", "128000");
+            return p;
+          }};
+}
+
+TEST(EbillReimbursementScenario, ApprovedThenDeniedForEachFailure) {
+  Fixture f;
+  Scenario s = ReimbursementScenario();
+  ExpectApproved(f, s, {{"0.0", v1::SATISFIED}});
+  {
+    RunResult run = Execute(f, s, nullptr);
+    EXPECT_EQ(GetCertificate(run.chain->state(), "inv-1")->value().doc_class(), v1::EBILL);
+  }
+  const std::vector<Failure> failures = {
+      {.name = "invoice_voided", .extra = [](const Fixture& fx) { return Txs{fx.Revoke("HOSP/issuer", kT2, "inv-1", "冲红作废")}; },
+       .path = "0.0", .reason = v1::CERT_REVOKED},
+      {.name = "invoice_too_old", .delay_ms = 161 * kDayMs, .path = "0.0", .reason = v1::CERT_TOO_OLD},
+      {.name = "amount_above_limit", .omit = {"invoice"},
+       .extra = [](const Fixture& fx) { return Txs{Invoice(fx, "inv-big", "9000000", kT2 - kDayMs, kT2)}; },
+       .edit = Disclosure("inv-big", "amount_fen", "9000000"), .path = "0.0", .reason = v1::PREDICATE_FAILED},
+      {.name = "consent_already_used_once",
+       .extra = [](const Fixture& fx) {
+         v1::ProofRequest first = fx.RequestMsg("reimb-0", "MED_REIMBURSE", Patient(fx), "首次报销");
+         *first.add_disclosures() = fx.Disclose("inv-1", "amount_fen", "128000");
+         return Txs{fx.Request("HRSS/service", kT2, first)};
+       },
+       .path = "0.0", .reason = v1::CONSENT_USED_UP},
+      {.name = "invoice_missing", .omit = {"invoice"}, .path = "0.0", .reason = v1::CERT_MISSING},
+  };
+  for (const auto& fail : failures) ExpectDenied(f, s, fail);
+}
+
 }  // namespace
 }  // namespace cl::contracts::testing

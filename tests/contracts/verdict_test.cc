@@ -204,6 +204,8 @@ std::vector<VerdictCase> Cases() {
   };
 }
 
+void PrintTo(const VerdictCase& c, std::ostream* os) { *os << c.name; }
+
 class VerdictTest : public ::testing::TestWithParam<VerdictCase> {};
 
 TEST_P(VerdictTest, ListsEveryLeafWithItsReason) {
