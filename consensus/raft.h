@@ -157,12 +157,21 @@ class RawNode {
   virtual void TransferLeader(NodeId transferee) = 0;
   // A follower forgets the leader it can no longer hear (so it may vote).
   virtual void ForgetLeader() = 0;
+  // The transport could not reach `id`: the leader stops streaming appends
+  // to it and probes again.
   virtual void ReportUnreachable(NodeId id) = 0;
+  // The transport finished sending a MsgSnap to `id` (failed: it did not).
+  // A leader keeps a follower in snapshot state, sending it nothing, until
+  // the follower acknowledges the snapshot or this is called: the transport
+  // must report every MsgSnap it drops.
   virtual void ReportSnapshot(NodeId id, bool failed) = 0;
 
   virtual bool HasReady() const = 0;
+  // Requires that the previous Ready was Advance()d (checked).
   virtual Ready GetReady() = 0;
-  // Acknowledges that everything in rd was persisted, sent and applied.
+  // Acknowledges that everything in rd was persisted, sent and applied. Only
+  // now does a leader count its own new entries toward a commit, so a commit
+  // never rests on an entry that exists only in memory.
   virtual void Advance(const Ready& rd) = 0;
 
   virtual RaftStatus GetStatus() const = 0;
