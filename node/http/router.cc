@@ -239,4 +239,12 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   return m;
 }
 
+std::vector<std::pair<std::string, std::string>> Router::Registered() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Route& r : routes_)
+    for (const auto& [method, handler] : r.handlers) out.emplace_back(method, r.pattern);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace cl::node::http

@@ -32,6 +32,9 @@ class Router {
   // Finds the handler for `method` and the raw (undecoded) `path`.
   Match Find(std::string_view method, std::string_view path) const;
 
+  // Every registered (method, pattern), sorted (API documentation checks).
+  std::vector<std::pair<std::string, std::string>> Registered() const;
+
  private:
   struct Segment {
     bool capture;

@@ -65,6 +65,7 @@ class ApiTest : public ::testing::Test {
     api_ = std::make_unique<Api>(*node_, metrics_);
     http::Router router;
     api_->Register(router);
+    registered_ = router.Registered();
     auto srv = http::HttpServer::Create(
         http::HttpServerOptions{.listen_address = "127.0.0.1:0", .io_threads = 2, .log = Logger::Null(),
                                 .metrics = &metrics_},
@@ -122,7 +123,14 @@ class ApiTest : public ::testing::Test {
   std::unique_ptr<Api> api_;
   std::unique_ptr<http::HttpServer> server_;
   std::string url_;
+  std::vector<std::pair<std::string, std::string>> registered_;
 };
+
+TEST_F(ApiTest, RegistersExactlyTheListedRoutes) {
+  auto listed = Api::Routes();
+  std::sort(listed.begin(), listed.end());
+  EXPECT_EQ(registered_, listed);  // openapi_test checks the list against docs/openapi.yaml
+}
 
 TEST_F(ApiTest, SubmitWaitsForTheReceiptAndTheTxCarriesAVerifiableProof) {
   const Bytes holder = f_.HolderRef("110105199001011234");
