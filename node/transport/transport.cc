@@ -127,7 +127,7 @@ class Transport::Impl {
   std::thread thread_;
   std::future<void> thread_done_;
   uint16_t listen_port_ = 0;
-  bool started_ = false;
+  bool started_ = false;  // guarded by mu_ (written once, before the I/O thread exists)
   bool stopped_ = false;  // guarded by mu_
   bool stopping_ = false;  // I/O thread: no new work is armed once set
 
@@ -448,8 +448,11 @@ Status Transport::Impl::Init() {
 }
 
 void Transport::Impl::Start() {
-  CL_CHECK(!started_, "Transport::Start called twice");
-  started_ = true;
+  {
+    std::lock_guard lock(mu_);  // Send reads started_ under mu_
+    CL_CHECK(!started_, "Transport::Start called twice");
+    started_ = true;
+  }
   work_.emplace(ioc_.get_executor());
   asio::post(ioc_, [this] {
     std::vector<std::shared_ptr<PeerState>> dial;
