@@ -5,10 +5,10 @@
 // that does not parse is CORRUPTION: state is never silently misread.
 #pragma once
 
+#include <google/protobuf/message_lite.h>
+
 #include <optional>
 #include <string>
-
-#include <google/protobuf/message_lite.h>
 
 #include "base/bytes.h"
 #include "base/status.h"

@@ -36,20 +36,34 @@ bool VerifyParsed(const crypto::Suite& suite, const v1::SignedTx& tx) {
 Result<Outcome> Dispatch(internal::TxContext& ctx, const v1::TxBody& body, v1::Verdict* verdict) {
   using B = v1::TxBody;
   switch (body.payload_case()) {
-    case B::kAnchorCertificate: return internal::ApplyAnchor(ctx, body.anchor_certificate());
-    case B::kRevokeCertificate: return internal::ApplyRevoke(ctx, body.revoke_certificate());
-    case B::kSupersedeCertificate: return internal::ApplySupersede(ctx, body.supersede_certificate());
-    case B::kSuspendCertificate: return internal::ApplySuspend(ctx, body.suspend_certificate());
-    case B::kReinstateCertificate: return internal::ApplyReinstate(ctx, body.reinstate_certificate());
-    case B::kRegisterHolder: return internal::ApplyRegisterHolder(ctx, body.register_holder());
-    case B::kRegisterAgent: return internal::ApplyRegisterAgent(ctx, body.register_agent());
-    case B::kGrantAuthorization: return internal::ApplyGrant(ctx, body.grant_authorization());
-    case B::kRevokeAuthorization: return internal::ApplyRevokeAuthorization(ctx, body.revoke_authorization());
-    case B::kDefineService: return internal::ApplyDefineService(ctx, body.define_service());
-    case B::kDefineBundle: return internal::ApplyDefineBundle(ctx, body.define_bundle());
-    case B::kProofRequest: return internal::ApplyProofRequest(ctx, body.proof_request(), verdict);
-    case B::kGovernance: return internal::ApplyGovernance(ctx, body.governance());
-    case B::PAYLOAD_NOT_SET: break;
+    case B::kAnchorCertificate:
+      return internal::ApplyAnchor(ctx, body.anchor_certificate());
+    case B::kRevokeCertificate:
+      return internal::ApplyRevoke(ctx, body.revoke_certificate());
+    case B::kSupersedeCertificate:
+      return internal::ApplySupersede(ctx, body.supersede_certificate());
+    case B::kSuspendCertificate:
+      return internal::ApplySuspend(ctx, body.suspend_certificate());
+    case B::kReinstateCertificate:
+      return internal::ApplyReinstate(ctx, body.reinstate_certificate());
+    case B::kRegisterHolder:
+      return internal::ApplyRegisterHolder(ctx, body.register_holder());
+    case B::kRegisterAgent:
+      return internal::ApplyRegisterAgent(ctx, body.register_agent());
+    case B::kGrantAuthorization:
+      return internal::ApplyGrant(ctx, body.grant_authorization());
+    case B::kRevokeAuthorization:
+      return internal::ApplyRevokeAuthorization(ctx, body.revoke_authorization());
+    case B::kDefineService:
+      return internal::ApplyDefineService(ctx, body.define_service());
+    case B::kDefineBundle:
+      return internal::ApplyDefineBundle(ctx, body.define_bundle());
+    case B::kProofRequest:
+      return internal::ApplyProofRequest(ctx, body.proof_request(), verdict);
+    case B::kGovernance:
+      return internal::ApplyGovernance(ctx, body.governance());
+    case B::PAYLOAD_NOT_SET:
+      break;
   }
   return Reject(v1::MALFORMED, "no payload");
 }
@@ -60,8 +74,13 @@ class BlockRun {
   BlockRun(const crypto::Suite& suite, const v1::GenesisParams& params, const std::string& chain_id,
            const StateView& base, Height height, int64_t time_ms,
            const std::vector<uint8_t>* presigned)
-      : suite_(suite), params_(params), chain_id_(chain_id), height_(height), time_ms_(time_ms),
-        presigned_(presigned), state_(base, &writes_) {}
+      : suite_(suite),
+        params_(params),
+        chain_id_(chain_id),
+        height_(height),
+        time_ms_(time_ms),
+        presigned_(presigned),
+        state_(base, &writes_) {}
 
   // Drops replay-index entries whose valid_until_ms is before block time: a tx
   // with that expiry can no longer be included (block time never decreases),
@@ -91,13 +110,16 @@ class BlockRun {
     };
     *id = TxIdOf(suite_, raw);
     if (index >= params_.max_block_txs()) return done(v1::INVALID_ARGUMENT, "beyond max_block_txs");
-    if (raw.size() > params_.max_tx_bytes()) return done(v1::MALFORMED, "tx larger than max_tx_bytes");
+    if (raw.size() > params_.max_tx_bytes())
+      return done(v1::MALFORMED, "tx larger than max_tx_bytes");
     v1::SignedTx tx;
-    if (!tx.ParseFromArray(raw.data(), static_cast<int>(raw.size()))) return done(v1::MALFORMED, "signed tx does not decode");
+    if (!tx.ParseFromArray(raw.data(), static_cast<int>(raw.size())))
+      return done(v1::MALFORMED, "signed tx does not decode");
     v1::TxBody body;
     if (!body.ParseFromString(tx.body())) return done(v1::MALFORMED, "tx body does not decode");
     if (body.chain_id() != chain_id_) return done(v1::WRONG_CHAIN, "chain id is not " + chain_id_);
-    if (body.valid_until_ms() < time_ms_) return done(v1::TX_EXPIRED, "valid_until_ms before block time");
+    if (body.valid_until_ms() < time_ms_)
+      return done(v1::TX_EXPIRED, "valid_until_ms before block time");
     // valid_until >= time here, so the unsigned difference cannot wrap.
     if (static_cast<uint64_t>(body.valid_until_ms()) - static_cast<uint64_t>(time_ms_) >
         static_cast<uint64_t>(params_.max_tx_validity_ms())) {
@@ -143,7 +165,8 @@ std::string BuildGenesisState(const crypto::Suite& suite, const v1::Genesis& g, 
   OverlayState st(empty, ws);
   std::set<std::string> depts;
   for (const auto& d : g.departments()) {
-    if (!ValidCode(d.code()) || d.name().empty() || !depts.insert(d.code()).second || d.removed_height() != 0) {
+    if (!ValidCode(d.code()) || d.name().empty() || !depts.insert(d.code()).second ||
+        d.removed_height() != 0) {
       return "department " + d.code() + ": invalid or repeated";
     }
     st.Put(keys::Dept(d.code()), Encode(d));
@@ -151,7 +174,8 @@ std::string BuildGenesisState(const crypto::Suite& suite, const v1::Genesis& g, 
   std::set<Bytes> member_keys;
   uint32_t admins = 0;
   for (const auto& m : g.members()) {
-    if (m.public_key().size() != suite.public_key_size() || !member_keys.insert(m.public_key()).second) {
+    if (m.public_key().size() != suite.public_key_size() ||
+        !member_keys.insert(m.public_key()).second) {
       return "member key of " + m.department() + ": wrong size or repeated";
     }
     if (!depts.contains(m.department())) return "member of unknown department " + m.department();
@@ -167,7 +191,8 @@ std::string BuildGenesisState(const crypto::Suite& suite, const v1::Genesis& g, 
       if (r <= v1::ROLE_UNSPECIFIED || r > v1::IDENTITY_CLERK || !roles.insert(r).second) {
         return "member of " + m.department() + ": invalid or repeated role";
       }
-      if (r == v1::IDENTITY_CLERK && !identity) return "IDENTITY_CLERK outside an identity authority";
+      if (r == v1::IDENTITY_CLERK && !identity)
+        return "IDENTITY_CLERK outside an identity authority";
     }
     if (roles.contains(v1::ADMIN)) {
       ++admins;
@@ -176,7 +201,8 @@ std::string BuildGenesisState(const crypto::Suite& suite, const v1::Genesis& g, 
     st.Put(keys::Member(m.public_key()), Encode(m));
   }
   if (admins == 0 || admins > internal::kMaxAdmins) return "genesis needs 1..64 ADMIN members";
-  if (g.admin_threshold() == 0 || g.admin_threshold() > admins) return "admin_threshold must be in [1, admins]";
+  if (g.admin_threshold() == 0 || g.admin_threshold() > admins)
+    return "admin_threshold must be in [1, admins]";
   Bytes threshold;
   PutBigEndian32(&threshold, g.admin_threshold());
   st.Put(keys::kAdminThreshold, threshold);
@@ -223,7 +249,8 @@ bool VerifyTxSignatures(const crypto::Suite& suite, ByteView signed_tx) {
 
 crypto::Digest TxIdOf(const crypto::Suite& suite, ByteView signed_tx) {
   v1::SignedTx tx;
-  if (!tx.ParseFromArray(signed_tx.data(), static_cast<int>(signed_tx.size()))) return suite.Hash(signed_tx);
+  if (!tx.ParseFromArray(signed_tx.data(), static_cast<int>(signed_tx.size())))
+    return suite.Hash(signed_tx);
   return suite.Hash(tx.body());
 }
 
@@ -240,9 +267,11 @@ Executor::~Executor() = default;
 Result<std::unique_ptr<Executor>> Executor::Create(const v1::Genesis& genesis,
                                                    std::shared_ptr<const crypto::Suite> suite) {
   if (!suite) return InvalidArgument("no suite");
-  if (genesis.chain_id().empty() || genesis.chain_id().size() > 64) return InvalidArgument("genesis: chain_id required");
+  if (genesis.chain_id().empty() || genesis.chain_id().size() > 64)
+    return InvalidArgument("genesis: chain_id required");
   if (genesis.suite() != suite->name()) {
-    return InvalidArgument("genesis: suite " + genesis.suite() + " but executor given " + std::string(suite->name()));
+    return InvalidArgument("genesis: suite " + genesis.suite() + " but executor given " +
+                           std::string(suite->name()));
   }
   auto g = std::make_unique<v1::Genesis>(genesis);
   auto* p = g->mutable_params();
@@ -250,7 +279,8 @@ Result<std::unique_ptr<Executor>> Executor::Create(const v1::Genesis& genesis,
   if (p->max_tx_validity_ms() == 0) p->set_max_tx_validity_ms(kDefaultMaxTxValidityMs);
   if (p->max_block_txs() == 0) p->set_max_block_txs(kDefaultMaxBlockTxs);
   if (p->max_requirement_leaves() == 0) p->set_max_requirement_leaves(kDefaultMaxRequirementLeaves);
-  if (p->max_tx_validity_ms() < 0) return InvalidArgument("genesis: max_tx_validity_ms must be > 0");
+  if (p->max_tx_validity_ms() < 0)
+    return InvalidArgument("genesis: max_tx_validity_ms must be > 0");
   if (p->max_requirement_leaves() > kMaxRequirementLeavesCap) {
     return InvalidArgument("genesis: max_requirement_leaves above 1024");
   }
@@ -273,7 +303,8 @@ Result<ExecOutput> Executor::Apply(const ExecInput& in) const {
       return InvalidArgument("apply: history frontier does not match the previous header");
     }
   } else if (in.ctx.height != Height(1) || in.history.size() != 0) {
-    return InvalidArgument("apply: without a previous header the height must be 1 and history empty");
+    return InvalidArgument(
+        "apply: without a previous header the height must be 1 and history empty");
   }
   if (in.presigned_ok && in.presigned_ok->size() != in.txs.size()) {
     return InvalidArgument("apply: presigned_ok must have one entry per tx");
@@ -325,7 +356,8 @@ Result<ExecOutput> Executor::Apply(const ExecInput& in) const {
 Result<v1::Verdict> Executor::ReplayVerdict(const StateView& state_before_block,
                                             const ReplayTarget& target) const {
   if (target.index >= target.txs.size()) return InvalidArgument("replay: index beyond the block");
-  BlockRun run(*suite_, *params_, chain_id_, state_before_block, target.height, target.time_ms, nullptr);
+  BlockRun run(*suite_, *params_, chain_id_, state_before_block, target.height, target.time_ms,
+               nullptr);
   CL_RETURN_IF_ERROR(run.Prune());
   v1::Receipt receipt;
   for (uint32_t i = 0; i <= target.index; ++i) {
@@ -333,7 +365,8 @@ Result<v1::Verdict> Executor::ReplayVerdict(const StateView& state_before_block,
     CL_ASSIGN_OR_RETURN(receipt, run.ApplyTx(target.txs[i], i, &id));
   }
   if (receipt.code() != v1::OK || !receipt.has_verdict()) {
-    return NotFound("replay: tx " + std::to_string(target.index) + " is not an accepted proof request");
+    return NotFound("replay: tx " + std::to_string(target.index) +
+                    " is not an accepted proof request");
   }
   return receipt.verdict();
 }

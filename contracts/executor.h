@@ -50,8 +50,8 @@ namespace cl::contracts {
 // Where and when a batch is applied; the node takes it from the committed raft
 // entry (never from its own clock).
 struct BlockContext {
-  Height height;       // previous height + 1 (1 for the first block)
-  int64_t time_ms = 0; // Batch.time_ms: the leader's clock at proposal
+  Height height;        // previous height + 1 (1 for the first block)
+  int64_t time_ms = 0;  // Batch.time_ms: the leader's clock at proposal
   NodeId proposer;
   RaftTerm raft_term;
   RaftIndex raft_index;
@@ -78,24 +78,24 @@ struct ExecInput {
 };
 
 struct ExecOutput {
-  Bytes header_bytes;             // serialized BlockHeader (hashed and signed as is)
-  crypto::Digest block_hash;      // suite.Hash(header_bytes)
-  Bytes block;                    // serialized Block
-  int64_t time_ms = 0;            // the block time used
+  Bytes header_bytes;         // serialized BlockHeader (hashed and signed as is)
+  crypto::Digest block_hash;  // suite.Hash(header_bytes)
+  Bytes block;                // serialized Block
+  int64_t time_ms = 0;        // the block time used
   std::vector<crypto::Digest> tx_ids;
-  std::vector<Bytes> receipts;    // serialized Receipt, one per tx, in order
-  WriteSet writes;                // state changes of the whole block
+  std::vector<Bytes> receipts;  // serialized Receipt, one per tx, in order
+  WriteSet writes;              // state changes of the whole block
   // History-tree nodes completed by this block's leaves (to persist for proofs).
   std::vector<std::pair<crypto::MerkleNodeId, crypto::Digest>> history_nodes;
-  crypto::MerkleFrontier history; // the frontier after this block
+  crypto::MerkleFrontier history;  // the frontier after this block
 };
 
 // What ReplayVerdict re-runs: the block that holds a proof request, as stored.
 struct ReplayTarget {
   Height height;
-  int64_t time_ms = 0;            // the block time (BlockHeader.time_ms)
-  std::span<const Bytes> txs;     // the block's txs
-  uint32_t index = 0;             // position of the proof request in the block
+  int64_t time_ms = 0;         // the block time (BlockHeader.time_ms)
+  std::span<const Bytes> txs;  // the block's txs
+  uint32_t index = 0;          // position of the proof request in the block
 };
 
 // True if every signature of the serialized SignedTx (signer and cosigners)

@@ -42,7 +42,9 @@ Result<Outcome> AddDepartment(TxContext& ctx, const v1::Department& d) {
     return Reject(v1::INVALID_ARGUMENT, "department name required");
   }
   CL_ASSIGN_OR_RETURN(auto existing, ctx.state.Get(keys::Dept(d.code())));
-  if (existing) return Reject(v1::ALREADY_EXISTS, "department " + d.code() + " exists (codes are never reused)");
+  if (existing)
+    return Reject(v1::ALREADY_EXISTS,
+                  "department " + d.code() + " exists (codes are never reused)");
   v1::Department rec = d;
   rec.set_removed_height(0);
   ctx.state.Put(keys::Dept(d.code()), Encode(rec));
@@ -57,9 +59,11 @@ Result<Outcome> RemoveDepartment(TxContext& ctx, const std::string& code) {
   CL_ASSIGN_OR_RETURN(uint32_t threshold, AdminThreshold(ctx.state));
   CL_ASSIGN_OR_RETURN(uint32_t admins, CountAdmins(ctx.state, ctx.height + 1));
   if (admins < threshold) {
-    return Reject(v1::INVALID_STATE, "removing " + code + " would leave fewer admins than the threshold");
+    return Reject(v1::INVALID_STATE,
+                  "removing " + code + " would leave fewer admins than the threshold");
   }
-  return Ok("department " + code + " removed from height " + std::to_string(ctx.height.value() + 1));
+  return Ok("department " + code + " removed from height " +
+            std::to_string(ctx.height.value() + 1));
 }
 
 Result<Outcome> AddMember(TxContext& ctx, const v1::Member& m) {
@@ -132,7 +136,8 @@ Result<Outcome> RotateMember(TxContext& ctx, const v1::RotateMember& r) {
 
 Result<Outcome> RegisterCertType(TxContext& ctx, const v1::CertType& t) {
   if (!ValidCode(t.type_code())) return Reject(v1::INVALID_ARGUMENT, "invalid type code");
-  if (t.name().empty() || !ValidText(t.name())) return Reject(v1::INVALID_ARGUMENT, "type name required");
+  if (t.name().empty() || !ValidText(t.name()))
+    return Reject(v1::INVALID_ARGUMENT, "type name required");
   if (t.doc_class() != v1::CERTIFICATE && t.doc_class() != v1::EBILL) {
     return Reject(v1::INVALID_ARGUMENT, "doc_class must be CERTIFICATE or EBILL");
   }
@@ -184,7 +189,8 @@ Result<Outcome> SetAdminThreshold(TxContext& ctx, uint32_t m) {
 Result<Outcome> ApplyGovernance(TxContext& ctx, const v1::Governance& g) {
   CL_ASSIGN_OR_RETURN(auto signer, ActiveMember(ctx.state, ctx.tx.signer(), ctx.height));
   if (!signer) return Reject(v1::UNKNOWN_SIGNER, "signer is not an active member");
-  if (!HasRole(*signer, v1::ADMIN)) return Reject(v1::PERMISSION_DENIED, "governance needs ADMIN members");
+  if (!HasRole(*signer, v1::ADMIN))
+    return Reject(v1::PERMISSION_DENIED, "governance needs ADMIN members");
   std::set<Bytes> admins{ctx.tx.signer()};
   for (const auto& c : ctx.tx.cosignatures()) {
     if (admins.contains(c.signer())) continue;
@@ -197,15 +203,24 @@ Result<Outcome> ApplyGovernance(TxContext& ctx, const v1::Governance& g) {
                                           std::to_string(threshold) + " admin signatures");
   }
   switch (g.action_case()) {
-    case v1::Governance::kAddDepartment: return AddDepartment(ctx, g.add_department());
-    case v1::Governance::kRemoveDepartment: return RemoveDepartment(ctx, g.remove_department());
-    case v1::Governance::kAddMember: return AddMember(ctx, g.add_member());
-    case v1::Governance::kRevokeMember: return RevokeMember(ctx, g.revoke_member());
-    case v1::Governance::kRotateMember: return RotateMember(ctx, g.rotate_member());
-    case v1::Governance::kRegisterCertType: return RegisterCertType(ctx, g.register_cert_type());
-    case v1::Governance::kSetNode: return SetNode(ctx, g.set_node());
-    case v1::Governance::kSetAdminThreshold: return SetAdminThreshold(ctx, g.set_admin_threshold());
-    case v1::Governance::ACTION_NOT_SET: break;
+    case v1::Governance::kAddDepartment:
+      return AddDepartment(ctx, g.add_department());
+    case v1::Governance::kRemoveDepartment:
+      return RemoveDepartment(ctx, g.remove_department());
+    case v1::Governance::kAddMember:
+      return AddMember(ctx, g.add_member());
+    case v1::Governance::kRevokeMember:
+      return RevokeMember(ctx, g.revoke_member());
+    case v1::Governance::kRotateMember:
+      return RotateMember(ctx, g.rotate_member());
+    case v1::Governance::kRegisterCertType:
+      return RegisterCertType(ctx, g.register_cert_type());
+    case v1::Governance::kSetNode:
+      return SetNode(ctx, g.set_node());
+    case v1::Governance::kSetAdminThreshold:
+      return SetAdminThreshold(ctx, g.set_admin_threshold());
+    case v1::Governance::ACTION_NOT_SET:
+      break;
   }
   return Reject(v1::MALFORMED, "governance action missing");
 }

@@ -16,11 +16,12 @@ namespace {
 
 Result<std::optional<Outcome>> RequireIdentityClerk(TxContext& ctx) {
   CL_ASSIGN_OR_RETURN(auto m, ActiveMember(ctx.state, ctx.tx.signer(), ctx.height));
-  if (!m) return std::optional<Outcome>(Reject(v1::UNKNOWN_SIGNER, "signer is not an active member"));
+  if (!m)
+    return std::optional<Outcome>(Reject(v1::UNKNOWN_SIGNER, "signer is not an active member"));
   CL_ASSIGN_OR_RETURN(auto dept, GetRecord<v1::Department>(ctx.state, keys::Dept(m->department())));
   if (!HasRole(*m, v1::IDENTITY_CLERK) || !dept || !dept->identity_authority()) {
-    return std::optional<Outcome>(
-        Reject(v1::PERMISSION_DENIED, "needs an IDENTITY_CLERK of an identity-authority department"));
+    return std::optional<Outcome>(Reject(
+        v1::PERMISSION_DENIED, "needs an IDENTITY_CLERK of an identity-authority department"));
   }
   return std::optional<Outcome>();
 }
@@ -38,7 +39,8 @@ Result<bool> IsHolderKey(const StateView& state, ByteView key, ByteView ref, Hei
   if (!raw) return false;
   if (raw->size() != crypto::Digest::kSize + 8) return Corruption("bad holderkey record");
   uint64_t revoked = ReadBigEndian64(ByteView(*raw).substr(crypto::Digest::kSize));
-  return ByteView(*raw).substr(0, crypto::Digest::kSize) == ref && (revoked == 0 || h.value() < revoked);
+  return ByteView(*raw).substr(0, crypto::Digest::kSize) == ref &&
+         (revoked == 0 || h.value() < revoked);
 }
 
 // True if `key` is an active agent of the holder at (h, time_ms).
@@ -56,7 +58,8 @@ Result<bool> IsActiveAgent(const StateView& state, ByteView key, ByteView ref, H
 Result<Outcome> ApplyRegisterHolder(TxContext& ctx, const v1::RegisterHolder& r) {
   CL_ASSIGN_OR_RETURN(auto denied, RequireIdentityClerk(ctx));
   if (denied) return *denied;
-  if (r.holder_ref().size() != crypto::Digest::kSize) return Reject(v1::INVALID_ARGUMENT, "holder_ref must be 32 bytes");
+  if (r.holder_ref().size() != crypto::Digest::kSize)
+    return Reject(v1::INVALID_ARGUMENT, "holder_ref must be 32 bytes");
   if (r.public_key().size() != ctx.suite.public_key_size()) {
     return Reject(v1::INVALID_ARGUMENT, "public key has the wrong size for the suite");
   }
@@ -64,7 +67,8 @@ Result<Outcome> ApplyRegisterHolder(TxContext& ctx, const v1::RegisterHolder& r)
   CL_ASSIGN_OR_RETURN(auto as_holder, ctx.state.Get(keys::HolderKey(r.public_key())));
   if (as_member || as_holder) return Reject(v1::ALREADY_EXISTS, "key already registered");
   CL_ASSIGN_OR_RETURN(auto m, ActiveMember(ctx.state, ctx.tx.signer(), ctx.height));
-  CL_ASSIGN_OR_RETURN(auto old, GetRecord<v1::HolderRecord>(ctx.state, keys::Holder(r.holder_ref())));
+  CL_ASSIGN_OR_RETURN(auto old,
+                      GetRecord<v1::HolderRecord>(ctx.state, keys::Holder(r.holder_ref())));
   if (old) {
     ctx.state.Put(keys::HolderKey(old->public_key()),
                   HolderKeyValue(r.holder_ref(), ctx.height.value() + 1));
@@ -84,14 +88,16 @@ Result<Outcome> ApplyRegisterHolder(TxContext& ctx, const v1::RegisterHolder& r)
 Result<Outcome> ApplyRegisterAgent(TxContext& ctx, const v1::RegisterAgent& r) {
   CL_ASSIGN_OR_RETURN(auto denied, RequireIdentityClerk(ctx));
   if (denied) return *denied;
-  if (r.holder_ref().size() != crypto::Digest::kSize) return Reject(v1::INVALID_ARGUMENT, "holder_ref must be 32 bytes");
+  if (r.holder_ref().size() != crypto::Digest::kSize)
+    return Reject(v1::INVALID_ARGUMENT, "holder_ref must be 32 bytes");
   if (r.agent_public_key().size() != ctx.suite.public_key_size()) {
     return Reject(v1::INVALID_ARGUMENT, "agent key has the wrong size for the suite");
   }
   Bytes key = keys::Agent(r.holder_ref(), r.agent_public_key());
   CL_ASSIGN_OR_RETURN(auto existing, GetRecord<v1::AgentRecord>(ctx.state, key));
   if (r.revoke()) {
-    if (!existing || (existing->revoked_height() != 0 && ctx.height.value() >= existing->revoked_height())) {
+    if (!existing ||
+        (existing->revoked_height() != 0 && ctx.height.value() >= existing->revoked_height())) {
       return Reject(v1::NOT_FOUND, "no active agency to end");
     }
     existing->set_revoked_height(ctx.height.value() + 1);
@@ -99,7 +105,8 @@ Result<Outcome> ApplyRegisterAgent(TxContext& ctx, const v1::RegisterAgent& r) {
     return Ok("agency ended from height " + std::to_string(ctx.height.value() + 1));
   }
   if (!ValidCode(r.relation())) return Reject(v1::INVALID_ARGUMENT, "relation code required");
-  if (!ValidTime(r.valid_until_ms())) return Reject(v1::INVALID_ARGUMENT, "valid_until_ms out of range");
+  if (!ValidTime(r.valid_until_ms()))
+    return Reject(v1::INVALID_ARGUMENT, "valid_until_ms out of range");
   CL_ASSIGN_OR_RETURN(auto as_member, ctx.state.Get(keys::Member(r.agent_public_key())));
   if (as_member) return Reject(v1::INVALID_ARGUMENT, "a department member key cannot be an agent");
   CL_ASSIGN_OR_RETURN(auto m, ActiveMember(ctx.state, ctx.tx.signer(), ctx.height));
@@ -116,8 +123,10 @@ Result<Outcome> ApplyRegisterAgent(TxContext& ctx, const v1::RegisterAgent& r) {
 
 Result<Outcome> ApplyGrant(TxContext& ctx, const v1::GrantAuthorization& g) {
   if (!ValidId(g.grant_id())) return Reject(v1::INVALID_ARGUMENT, "invalid grant_id");
-  if (g.holder_ref().size() != crypto::Digest::kSize) return Reject(v1::INVALID_ARGUMENT, "holder_ref must be 32 bytes");
-  CL_ASSIGN_OR_RETURN(bool by_holder, IsHolderKey(ctx.state, ctx.tx.signer(), g.holder_ref(), ctx.height));
+  if (g.holder_ref().size() != crypto::Digest::kSize)
+    return Reject(v1::INVALID_ARGUMENT, "holder_ref must be 32 bytes");
+  CL_ASSIGN_OR_RETURN(bool by_holder,
+                      IsHolderKey(ctx.state, ctx.tx.signer(), g.holder_ref(), ctx.height));
   bool by_agent = false;
   if (!by_holder) {
     CL_ASSIGN_OR_RETURN(by_agent, IsActiveAgent(ctx.state, ctx.tx.signer(), g.holder_ref(),
@@ -129,12 +138,15 @@ Result<Outcome> ApplyGrant(TxContext& ctx, const v1::GrantAuthorization& g) {
   if (g.data_types().empty() || !ValidCodeList(g.data_types())) {
     return Reject(v1::INVALID_ARGUMENT, "data types must be distinct codes");
   }
-  if (g.purpose().empty() || !ValidText(g.purpose())) return Reject(v1::INVALID_ARGUMENT, "purpose required");
+  if (g.purpose().empty() || !ValidText(g.purpose()))
+    return Reject(v1::INVALID_ARGUMENT, "purpose required");
   if (!ValidTime(g.not_before_ms()) || !ValidTime(g.not_after_ms())) {
     return Reject(v1::INVALID_ARGUMENT, "validity window out of range");
   }
-  if (g.not_before_ms() >= g.not_after_ms()) return Reject(v1::INVALID_ARGUMENT, "empty validity window");
-  if (g.not_after_ms() < ctx.time_ms) return Reject(v1::INVALID_ARGUMENT, "validity window already over");
+  if (g.not_before_ms() >= g.not_after_ms())
+    return Reject(v1::INVALID_ARGUMENT, "empty validity window");
+  if (g.not_after_ms() < ctx.time_ms)
+    return Reject(v1::INVALID_ARGUMENT, "validity window already over");
   CL_ASSIGN_OR_RETURN(auto grantee, ActiveDepartment(ctx.state, g.grantee()));
   if (!grantee) return Reject(v1::NOT_FOUND, "no active department " + g.grantee());
   CL_ASSIGN_OR_RETURN(auto existing, ctx.state.Get(keys::Auth(g.grant_id())));
@@ -148,14 +160,16 @@ Result<Outcome> ApplyGrant(TxContext& ctx, const v1::GrantAuthorization& g) {
   rec.set_granted_height(ctx.height.value());
   rec.set_tx_id(ctx.tx_id.ToBytes());
   ctx.state.Put(keys::Auth(g.grant_id()), Encode(rec));
-  ctx.state.Put(keys::HolderAuth(g.holder_ref(), g.grantee(), ctx.height.value(), g.grant_id()), "");
+  ctx.state.Put(keys::HolderAuth(g.holder_ref(), g.grantee(), ctx.height.value(), g.grant_id()),
+                "");
   return Ok(by_agent ? "authorization granted by an agent (代办)" : "authorization granted");
 }
 
 Result<Outcome> ApplyRevokeAuthorization(TxContext& ctx, const v1::RevokeAuthorization& r) {
   if (!ValidId(r.grant_id())) return Reject(v1::INVALID_ARGUMENT, "invalid grant_id");
   if (!ValidText(r.reason())) return Reject(v1::INVALID_ARGUMENT, "reason too long");
-  CL_ASSIGN_OR_RETURN(auto rec, GetRecord<v1::AuthorizationRecord>(ctx.state, keys::Auth(r.grant_id())));
+  CL_ASSIGN_OR_RETURN(auto rec,
+                      GetRecord<v1::AuthorizationRecord>(ctx.state, keys::Auth(r.grant_id())));
   if (!rec) return Reject(v1::NOT_FOUND, "no grant " + r.grant_id());
   const Bytes& ref = rec->grant().holder_ref();
   CL_ASSIGN_OR_RETURN(bool by_holder, IsHolderKey(ctx.state, ctx.tx.signer(), ref, ctx.height));
@@ -165,7 +179,8 @@ Result<Outcome> ApplyRevokeAuthorization(TxContext& ctx, const v1::RevokeAuthori
                         IsActiveAgent(ctx.state, ctx.tx.signer(), ref, ctx.height, ctx.time_ms));
   }
   if (!by_holder && !by_granting_agent) {
-    return Reject(v1::PERMISSION_DENIED, "only the holder or the agent that granted it may withdraw it");
+    return Reject(v1::PERMISSION_DENIED,
+                  "only the holder or the agent that granted it may withdraw it");
   }
   if (rec->status() != v1::ACTIVE) return Reject(v1::INVALID_STATE, "grant already withdrawn");
   rec->set_status(v1::WITHDRAWN);

@@ -27,15 +27,15 @@ namespace cl::contracts::internal {
 namespace v1 = certledger::v1;
 
 // Limits that are not genesis params (documented in docs/contracts.md).
-inline constexpr size_t kMaxCodeBytes = 32;        // department, type, service, data-type codes
-inline constexpr size_t kMaxIdBytes = 128;         // cert_id, grant_id, request_id
-inline constexpr size_t kMaxTextBytes = 512;       // names, reasons, purposes, labels
-inline constexpr size_t kMaxListItems = 32;        // issuers, data types, requesters, owners ...
-inline constexpr size_t kMaxAttributes = 32;       // attribute commitments per certificate
-inline constexpr size_t kMaxDisclosures = 64;      // per proof request
+inline constexpr size_t kMaxCodeBytes = 32;    // department, type, service, data-type codes
+inline constexpr size_t kMaxIdBytes = 128;     // cert_id, grant_id, request_id
+inline constexpr size_t kMaxTextBytes = 512;   // names, reasons, purposes, labels
+inline constexpr size_t kMaxListItems = 32;    // issuers, data types, requesters, owners ...
+inline constexpr size_t kMaxAttributes = 32;   // attribute commitments per certificate
+inline constexpr size_t kMaxDisclosures = 64;  // per proof request
 inline constexpr size_t kMaxBundleServices = 16;
-inline constexpr size_t kMaxCertHistory = 256;     // status events per certificate
-inline constexpr size_t kMaxAdmins = 64;           // active ADMIN members
+inline constexpr size_t kMaxCertHistory = 256;  // status events per certificate
+inline constexpr size_t kMaxAdmins = 64;        // active ADMIN members
 inline constexpr int kMaxRequirementDepth = 8;
 inline constexpr size_t kMaxCertCandidates = 32;   // newest certificates examined per leaf
 inline constexpr size_t kMaxGrantCandidates = 64;  // newest grants examined per consent check
@@ -56,10 +56,10 @@ struct TxContext {
   const v1::GenesisParams& params;
   Height height;
   int64_t time_ms;
-  uint32_t index;            // position in the block
+  uint32_t index;  // position in the block
   const crypto::Digest& tx_id;
   const v1::SignedTx& tx;
-  OverlayState& state;       // reads see earlier txs; writes are this tx's
+  OverlayState& state;  // reads see earlier txs; writes are this tx's
 };
 
 // ---- validation of identifiers (pure)

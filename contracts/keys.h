@@ -14,28 +14,33 @@
 
 namespace cl::contracts::keys {
 
-inline constexpr std::string_view kDept = "dept/";          // <code> -> Department
-inline constexpr std::string_view kMember = "member/";      // <pubkey> -> Member
-inline constexpr std::string_view kAdmin = "admin/";        // <pubkey> -> "" (active admins)
-inline constexpr std::string_view kType = "type/";          // <type_code> -> CertType
-inline constexpr std::string_view kNode = "node/";          // <node_id BE64> -> NodeInfo
+inline constexpr std::string_view kDept = "dept/";      // <code> -> Department
+inline constexpr std::string_view kMember = "member/";  // <pubkey> -> Member
+inline constexpr std::string_view kAdmin = "admin/";    // <pubkey> -> "" (active admins)
+inline constexpr std::string_view kType = "type/";      // <type_code> -> CertType
+inline constexpr std::string_view kNode = "node/";      // <node_id BE64> -> NodeInfo
 inline constexpr std::string_view kAdminThreshold = "param/admin_threshold";  // -> BE32
-inline constexpr std::string_view kCert = "cert/";          // <cert_id> -> CertificateRecord
-inline constexpr std::string_view kCertDoc = "certdoc/";    // <doc_hash> -> cert_id
-inline constexpr std::string_view kHolderCert = "hcert/";   // <ref><type>/<inv issued BE64><cert_id>
-inline constexpr std::string_view kHolder = "holder/";      // <ref> -> HolderRecord
-inline constexpr std::string_view kHolderKey = "holderkey/";  // <pubkey> -> ref || BE64 revoked_height
-inline constexpr std::string_view kAgent = "agent/";       // <ref><pubkey> -> AgentRecord
-inline constexpr std::string_view kAuth = "auth/";          // <grant_id> -> AuthorizationRecord
-inline constexpr std::string_view kHolderAuth = "hauth/";   // <ref><grantee>/<inv height BE64><grant_id>
-inline constexpr std::string_view kService = "svc/";        // <code> -> ServiceDefinition (current)
-inline constexpr std::string_view kServiceVersion = "svcv/";  // <code>/<ver BE32> -> ServiceDefinition
-inline constexpr std::string_view kBundle = "bundle/";      // <code> -> BundleDefinition (current)
-inline constexpr std::string_view kBundleVersion = "bundlev/";  // <code>/<ver BE32> -> BundleDefinition
-inline constexpr std::string_view kVerdict = "verdict/";    // <request_id> -> Verdict
-inline constexpr std::string_view kAccessLog = "alog/";     // <ref><height BE64><index BE32> -> AccessLogEntry
-inline constexpr std::string_view kSeen = "seen/";          // <tx_id> -> BE64 valid_until_ms
-inline constexpr std::string_view kExpiry = "exp/";         // <valid_until BE64><tx_id> -> ""
+inline constexpr std::string_view kCert = "cert/";         // <cert_id> -> CertificateRecord
+inline constexpr std::string_view kCertDoc = "certdoc/";   // <doc_hash> -> cert_id
+inline constexpr std::string_view kHolderCert = "hcert/";  // <ref><type>/<inv issued BE64><cert_id>
+inline constexpr std::string_view kHolder = "holder/";     // <ref> -> HolderRecord
+inline constexpr std::string_view kHolderKey =
+    "holderkey/";                                     // <pubkey> -> ref || BE64 revoked_height
+inline constexpr std::string_view kAgent = "agent/";  // <ref><pubkey> -> AgentRecord
+inline constexpr std::string_view kAuth = "auth/";    // <grant_id> -> AuthorizationRecord
+inline constexpr std::string_view kHolderAuth =
+    "hauth/";                                         // <ref><grantee>/<inv height BE64><grant_id>
+inline constexpr std::string_view kService = "svc/";  // <code> -> ServiceDefinition (current)
+inline constexpr std::string_view kServiceVersion =
+    "svcv/";                                            // <code>/<ver BE32> -> ServiceDefinition
+inline constexpr std::string_view kBundle = "bundle/";  // <code> -> BundleDefinition (current)
+inline constexpr std::string_view kBundleVersion =
+    "bundlev/";                                           // <code>/<ver BE32> -> BundleDefinition
+inline constexpr std::string_view kVerdict = "verdict/";  // <request_id> -> Verdict
+inline constexpr std::string_view kAccessLog =
+    "alog/";  // <ref><height BE64><index BE32> -> AccessLogEntry
+inline constexpr std::string_view kSeen = "seen/";   // <tx_id> -> BE64 valid_until_ms
+inline constexpr std::string_view kExpiry = "exp/";  // <valid_until BE64><tx_id> -> ""
 
 inline Bytes Join(std::string_view prefix, ByteView a) {
   Bytes k(prefix);

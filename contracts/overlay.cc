@@ -18,7 +18,8 @@ Result<std::vector<KeyValue>> OverlayState::Scan(ByteView prefix, ByteView start
   std::vector<KeyValue> out;
   if (limit == 0) return out;
   const auto& ops = writes_->ops();
-  auto w = start_after.empty() ? ops.lower_bound(Bytes(prefix)) : ops.upper_bound(Bytes(start_after));
+  auto w =
+      start_after.empty() ? ops.lower_bound(Bytes(prefix)) : ops.upper_bound(Bytes(start_after));
   auto w_valid = [&] { return w != ops.end() && HasPrefix(w->first, prefix); };
 
   // The base is read in pages; deletes in the write set may hide some of a

@@ -64,20 +64,23 @@ Result<Check> FindConsent(const Env& env, const Strings& data_types) {
   std::optional<Check> first_failure;
   for (const auto& [k, v] : index) {
     std::string grant_id = k.substr(prefix.size() + 8);
-    CL_ASSIGN_OR_RETURN(auto rec, GetRecord<v1::AuthorizationRecord>(env.state, keys::Auth(grant_id)));
+    CL_ASSIGN_OR_RETURN(auto rec,
+                        GetRecord<v1::AuthorizationRecord>(env.state, keys::Auth(grant_id)));
     if (!rec) return Corruption("authorization index points to a missing grant " + grant_id);
     const auto& g = rec->grant();
     if (!Covers(g.data_types(), data_types)) continue;
     Check c;
     if (rec->status() != v1::ACTIVE) {
-      c = Fail(v1::CONSENT_WITHDRAWN, grant_id, "grant withdrawn at height " + std::to_string(rec->withdrawn_height()));
+      c = Fail(v1::CONSENT_WITHDRAWN, grant_id,
+               "grant withdrawn at height " + std::to_string(rec->withdrawn_height()));
     } else if (env.time_ms < g.not_before_ms()) {
       c = Fail(v1::CONSENT_EXPIRED, grant_id, "grant not yet in force");
     } else if (env.time_ms > g.not_after_ms()) {
       c = Fail(v1::CONSENT_EXPIRED, grant_id, "grant expired");
     } else if (g.max_uses() != 0 && rec->uses() >= g.max_uses()) {
-      c = Fail(v1::CONSENT_USED_UP, grant_id, "grant used " + std::to_string(rec->uses()) + " of " +
-                                                  std::to_string(g.max_uses()) + " times");
+      c = Fail(v1::CONSENT_USED_UP, grant_id,
+               "grant used " + std::to_string(rec->uses()) + " of " + std::to_string(g.max_uses()) +
+                   " times");
     } else {
       return Check{v1::SATISFIED, grant_id, "consent by grant " + grant_id};
     }
@@ -87,8 +90,8 @@ Result<Check> FindConsent(const Env& env, const Strings& data_types) {
   return Fail(v1::NO_CONSENT, "", "no grant to " + env.requester + " covers the data types");
 }
 
-const v1::AttributeDisclosure* FindDisclosure(const v1::ProofRequest& req, const std::string& cert_id,
-                                              const std::string& name) {
+const v1::AttributeDisclosure* FindDisclosure(const v1::ProofRequest& req,
+                                              const std::string& cert_id, const std::string& name) {
   for (const auto& d : req.disclosures()) {
     if (d.cert_id() == cert_id && d.name() == name) return &d;
   }
@@ -104,48 +107,64 @@ bool ParseInt(std::string_view s, int64_t* out) {
 bool PredicateHolds(const v1::AttributePredicate& p, const std::string& value) {
   int64_t have = 0, want = 0;
   switch (p.op()) {
-    case v1::AttributePredicate::EQUALS: return !p.values().empty() && value == p.values(0);
-    case v1::AttributePredicate::ONE_OF: return Contains(p.values(), value);
+    case v1::AttributePredicate::EQUALS:
+      return !p.values().empty() && value == p.values(0);
+    case v1::AttributePredicate::ONE_OF:
+      return Contains(p.values(), value);
     case v1::AttributePredicate::INT_GTE:
-      return !p.values().empty() && ParseInt(value, &have) && ParseInt(p.values(0), &want) && have >= want;
+      return !p.values().empty() && ParseInt(value, &have) && ParseInt(p.values(0), &want) &&
+             have >= want;
     case v1::AttributePredicate::INT_LTE:
-      return !p.values().empty() && ParseInt(value, &have) && ParseInt(p.values(0), &want) && have <= want;
-    default: return false;
+      return !p.values().empty() && ParseInt(value, &have) && ParseInt(p.values(0), &want) &&
+             have <= want;
+    default:
+      return false;
   }
 }
 
-Check CheckPredicates(const Env& env, const v1::CertificateRecord& rec, const v1::CertRequirement& leaf) {
+Check CheckPredicates(const Env& env, const v1::CertificateRecord& rec,
+                      const v1::CertRequirement& leaf) {
   const std::string& id = rec.anchor().cert_id();
   for (const auto& p : leaf.predicates()) {
     const v1::AttributeCommitment* commitment = nullptr;
     for (const auto& a : rec.anchor().attributes()) {
       if (a.name() == p.name()) commitment = &a;
     }
-    if (!commitment) return Fail(v1::ATTRIBUTE_MISMATCH, id, "certificate commits to no attribute " + p.name());
+    if (!commitment)
+      return Fail(v1::ATTRIBUTE_MISMATCH, id, "certificate commits to no attribute " + p.name());
     const auto* d = FindDisclosure(env.req, id, p.name());
-    if (!d) return Fail(v1::ATTRIBUTE_NOT_DISCLOSED, id, "attribute " + p.name() + " not disclosed");
-    const ByteView parts[] = {crypto::kAttrTag, d->salt(), d->name(), ByteView("\0", 1), d->value()};
+    if (!d)
+      return Fail(v1::ATTRIBUTE_NOT_DISCLOSED, id, "attribute " + p.name() + " not disclosed");
+    const ByteView parts[] = {crypto::kAttrTag, d->salt(), d->name(), ByteView("\0", 1),
+                              d->value()};
     if (env.suite.HashParts(parts).view() != commitment->commitment()) {
-      return Fail(v1::ATTRIBUTE_MISMATCH, id, "disclosure of " + p.name() + " does not open the commitment");
+      return Fail(v1::ATTRIBUTE_MISMATCH, id,
+                  "disclosure of " + p.name() + " does not open the commitment");
     }
     if (!PredicateHolds(p, d->value())) {
-      return Fail(v1::PREDICATE_FAILED, id, "attribute " + p.name() + " fails " +
-                                                v1::AttributePredicate::Op_Name(p.op()));
+      return Fail(v1::PREDICATE_FAILED, id,
+                  "attribute " + p.name() + " fails " + v1::AttributePredicate::Op_Name(p.op()));
     }
   }
   return Check{v1::SATISFIED, id, ""};
 }
 
-Check CheckCertificate(const Env& env, const v1::CertificateRecord& rec, const v1::CertRequirement& leaf) {
+Check CheckCertificate(const Env& env, const v1::CertificateRecord& rec,
+                       const v1::CertRequirement& leaf) {
   const auto& a = rec.anchor();
   const std::string& id = a.cert_id();
   switch (rec.status()) {
-    case v1::REVOKED: return Fail(v1::CERT_REVOKED, id, "certificate revoked");
-    case v1::SUSPENDED: return Fail(v1::CERT_SUSPENDED, id, "certificate suspended");
-    case v1::SUPERSEDED: return Fail(v1::CERT_SUPERSEDED, id, "superseded by " + rec.superseded_by());
-    default: break;
+    case v1::REVOKED:
+      return Fail(v1::CERT_REVOKED, id, "certificate revoked");
+    case v1::SUSPENDED:
+      return Fail(v1::CERT_SUSPENDED, id, "certificate suspended");
+    case v1::SUPERSEDED:
+      return Fail(v1::CERT_SUPERSEDED, id, "superseded by " + rec.superseded_by());
+    default:
+      break;
   }
-  if (env.time_ms < a.valid_from_ms()) return Fail(v1::CERT_EXPIRED, id, "certificate not yet valid");
+  if (env.time_ms < a.valid_from_ms())
+    return Fail(v1::CERT_EXPIRED, id, "certificate not yet valid");
   if (a.valid_until_ms() != 0 && env.time_ms > a.valid_until_ms()) {
     return Fail(v1::CERT_EXPIRED, id, "certificate expired");
   }
@@ -154,16 +173,19 @@ Check CheckCertificate(const Env& env, const v1::CertificateRecord& rec, const v
   }
   if (leaf.max_age_days() != 0 &&
       env.time_ms - a.issued_at_ms() > static_cast<int64_t>(leaf.max_age_days()) * kDayMs) {
-    return Fail(v1::CERT_TOO_OLD, id, "issued more than " + std::to_string(leaf.max_age_days()) + " days ago");
+    return Fail(v1::CERT_TOO_OLD, id,
+                "issued more than " + std::to_string(leaf.max_age_days()) + " days ago");
   }
   return CheckPredicates(env, rec, leaf);
 }
 
-Result<std::pair<Check, std::set<std::string>>> EvalCertLeaf(const Env& env, const v1::CertRequirement& leaf) {
+Result<std::pair<Check, std::set<std::string>>> EvalCertLeaf(const Env& env,
+                                                             const v1::CertRequirement& leaf) {
   using R = std::pair<Check, std::set<std::string>>;
   Bytes prefix = keys::HolderCertPrefix(env.req.holder_ref(), leaf.type_code());
   CL_ASSIGN_OR_RETURN(auto index, env.state.Scan(prefix, "", kMaxCertCandidates));
-  if (index.empty()) return R{Fail(v1::CERT_MISSING, "", "no " + leaf.type_code() + " for the holder"), {}};
+  if (index.empty())
+    return R{Fail(v1::CERT_MISSING, "", "no " + leaf.type_code() + " for the holder"), {}};
   std::optional<Check> first_failure;
   for (const auto& [k, v] : index) {
     std::string cert_id = k.substr(prefix.size() + 8);
@@ -174,12 +196,14 @@ Result<std::pair<Check, std::set<std::string>>> EvalCertLeaf(const Env& env, con
       if (!first_failure) first_failure = c;
       continue;
     }
-    CL_ASSIGN_OR_RETURN(auto type, GetRecord<v1::CertType>(env.state, keys::Type(leaf.type_code())));
+    CL_ASSIGN_OR_RETURN(auto type,
+                        GetRecord<v1::CertType>(env.state, keys::Type(leaf.type_code())));
     if (!type || type->data_types().empty()) return R{Check{v1::SATISFIED, cert_id, "valid"}, {}};
     CL_ASSIGN_OR_RETURN(Check consent, FindConsent(env, type->data_types()));
     if (consent.reason != v1::SATISFIED) {
-      return R{Fail(consent.reason, cert_id, "certificate valid, but " + consent.detail +
-                                                 (consent.record_id.empty() ? "" : " (" + consent.record_id + ")")),
+      return R{Fail(consent.reason, cert_id,
+                    "certificate valid, but " + consent.detail +
+                        (consent.record_id.empty() ? "" : " (" + consent.record_id + ")")),
                {}};
     }
     return R{Check{v1::SATISFIED, cert_id, "valid; " + consent.detail}, {consent.record_id}};
@@ -206,7 +230,8 @@ Result<NodeResult> EvalNode(const Env& env, const v1::Requirement& r, const std:
     case v1::Requirement::kAllOf: {
       NodeResult res{.satisfied = !skip, .grants = {}};
       for (int i = 0; i < r.all_of().items_size(); ++i) {
-        CL_ASSIGN_OR_RETURN(NodeResult child, EvalNode(env, r.all_of().items(i), path + "." + std::to_string(i), skip, out));
+        CL_ASSIGN_OR_RETURN(NodeResult child, EvalNode(env, r.all_of().items(i),
+                                                       path + "." + std::to_string(i), skip, out));
         res.satisfied = res.satisfied && child.satisfied;
         res.grants.insert(child.grants.begin(), child.grants.end());
       }
@@ -216,8 +241,9 @@ Result<NodeResult> EvalNode(const Env& env, const v1::Requirement& r, const std:
     case v1::Requirement::kAnyOf: {
       NodeResult res;
       for (int i = 0; i < r.any_of().items_size(); ++i) {
-        CL_ASSIGN_OR_RETURN(NodeResult child, EvalNode(env, r.any_of().items(i), path + "." + std::to_string(i),
-                                                       skip || res.satisfied, out));
+        CL_ASSIGN_OR_RETURN(NodeResult child,
+                            EvalNode(env, r.any_of().items(i), path + "." + std::to_string(i),
+                                     skip || res.satisfied, out));
         if (child.satisfied && !res.satisfied) res = std::move(child);
       }
       return res;
@@ -244,19 +270,22 @@ Result<NodeResult> EvalNode(const Env& env, const v1::Requirement& r, const std:
   return Corruption("stored requirement node without a kind");
 }
 
-Result<std::variant<std::vector<v1::ServiceDefinition>, Outcome>> ResolveTarget(TxContext& ctx,
-                                                                               const v1::ProofRequest& p,
-                                                                               v1::Verdict* verdict) {
+Result<std::variant<std::vector<v1::ServiceDefinition>, Outcome>> ResolveTarget(
+    TxContext& ctx, const v1::ProofRequest& p, v1::Verdict* verdict) {
   using R = std::variant<std::vector<v1::ServiceDefinition>, Outcome>;
   std::vector<v1::ServiceDefinition> services;
   if (p.target_case() == v1::ProofRequest::kServiceCode) {
-    CL_ASSIGN_OR_RETURN(auto svc, GetRecord<v1::ServiceDefinition>(ctx.state, keys::Service(p.service_code())));
-    if (!ValidCode(p.service_code()) || !svc) return R(Reject(v1::NOT_FOUND, "no service " + p.service_code()));
+    CL_ASSIGN_OR_RETURN(
+        auto svc, GetRecord<v1::ServiceDefinition>(ctx.state, keys::Service(p.service_code())));
+    if (!ValidCode(p.service_code()) || !svc)
+      return R(Reject(v1::NOT_FOUND, "no service " + p.service_code()));
     services.push_back(std::move(*svc));
     return R(std::move(services));
   }
-  CL_ASSIGN_OR_RETURN(auto bundle, GetRecord<v1::BundleDefinition>(ctx.state, keys::Bundle(p.bundle_code())));
-  if (!ValidCode(p.bundle_code()) || !bundle) return R(Reject(v1::NOT_FOUND, "no bundle " + p.bundle_code()));
+  CL_ASSIGN_OR_RETURN(auto bundle,
+                      GetRecord<v1::BundleDefinition>(ctx.state, keys::Bundle(p.bundle_code())));
+  if (!ValidCode(p.bundle_code()) || !bundle)
+    return R(Reject(v1::NOT_FOUND, "no bundle " + p.bundle_code()));
   verdict->set_bundle_code(bundle->code());
   verdict->set_bundle_version(bundle->version());
   for (const auto& code : bundle->service_codes()) {
@@ -271,10 +300,12 @@ std::string CheckRequestFields(const v1::ProofRequest& p) {
   if (!ValidId(p.request_id())) return "invalid request_id";
   if (p.reason().empty() || !ValidText(p.reason())) return "a reason (申请事由) is required";
   if (p.holder_ref().size() != crypto::Digest::kSize) return "holder_ref must be 32 bytes";
-  if (p.target_case() == v1::ProofRequest::TARGET_NOT_SET) return "service_code or bundle_code required";
+  if (p.target_case() == v1::ProofRequest::TARGET_NOT_SET)
+    return "service_code or bundle_code required";
   if (static_cast<size_t>(p.disclosures_size()) > kMaxDisclosures) return "too many disclosures";
   for (const auto& d : p.disclosures()) {
-    if (!ValidId(d.cert_id()) || !ValidCode(d.name()) || !ValidText(d.value()) || d.salt().size() > 64) {
+    if (!ValidId(d.cert_id()) || !ValidCode(d.name()) || !ValidText(d.value()) ||
+        d.salt().size() > 64) {
       return "malformed disclosure";
     }
   }
@@ -289,7 +320,8 @@ Result<Outcome> ApplyProofRequest(TxContext& ctx, const v1::ProofRequest& p, v1:
   if (!HasRole(*m, v1::SERVICE_SYSTEM) && !HasRole(*m, v1::VERIFYING_CLERK)) {
     return Reject(v1::PERMISSION_DENIED, "proof requests need SERVICE_SYSTEM or VERIFYING_CLERK");
   }
-  if (std::string err = CheckRequestFields(p); !err.empty()) return Reject(v1::INVALID_ARGUMENT, err);
+  if (std::string err = CheckRequestFields(p); !err.empty())
+    return Reject(v1::INVALID_ARGUMENT, err);
   CL_ASSIGN_OR_RETURN(auto existing, ctx.state.Get(keys::Verdict(p.request_id())));
   if (existing) return Reject(v1::ALREADY_EXISTS, "request " + p.request_id() + " already decided");
 

@@ -17,7 +17,8 @@ size_t Limit(const PageRequest& p) {
 
 // Scans an index under `prefix`; `load` turns an index entry into a record.
 template <typename T, typename Load>
-Result<Page<T>> IndexPage(const StateView& state, ByteView prefix, const PageRequest& page, Load load) {
+Result<Page<T>> IndexPage(const StateView& state, ByteView prefix, const PageRequest& page,
+                          Load load) {
   size_t limit = Limit(page);
   Bytes after = page.after.empty() ? Bytes() : Bytes(prefix) + page.after;
   CL_ASSIGN_OR_RETURN(auto entries, state.Scan(prefix, after, limit));
@@ -51,7 +52,8 @@ Result<std::optional<v1::CertificateRecord>> FindCertificateByDocHash(const Stat
   return GetCertificate(state, *id);
 }
 
-Result<Page<v1::CertificateRecord>> ListHolderCertificates(const StateView& state, ByteView holder_ref,
+Result<Page<v1::CertificateRecord>> ListHolderCertificates(const StateView& state,
+                                                           ByteView holder_ref,
                                                            const PageRequest& page) {
   Bytes prefix = keys::Join(keys::kHolderCert, holder_ref);
   return IndexPage<v1::CertificateRecord>(state, prefix, page, [&](const KeyValue& kv) {
@@ -67,21 +69,34 @@ CertStatusAt StatusAt(const v1::CertificateRecord& rec, int64_t time_ms) {
   for (const auto& e : rec.history()) {
     if (e.time_ms() > time_ms) break;  // events are in block-time order
     switch (e.kind()) {
-      case v1::CertEvent::ANCHORED: s.anchored = true; s.status = v1::VALID; break;
-      case v1::CertEvent::REVOKED: s.status = v1::REVOKED; break;
-      case v1::CertEvent::SUSPENDED: s.status = v1::SUSPENDED; break;
-      case v1::CertEvent::REINSTATED: s.status = v1::VALID; break;
-      case v1::CertEvent::SUPERSEDED: s.status = v1::SUPERSEDED; break;
-      default: break;
+      case v1::CertEvent::ANCHORED:
+        s.anchored = true;
+        s.status = v1::VALID;
+        break;
+      case v1::CertEvent::REVOKED:
+        s.status = v1::REVOKED;
+        break;
+      case v1::CertEvent::SUSPENDED:
+        s.status = v1::SUSPENDED;
+        break;
+      case v1::CertEvent::REINSTATED:
+        s.status = v1::VALID;
+        break;
+      case v1::CertEvent::SUPERSEDED:
+        s.status = v1::SUPERSEDED;
+        break;
+      default:
+        break;
     }
   }
   const auto& a = rec.anchor();
-  s.within_validity = time_ms >= a.valid_from_ms() && (a.valid_until_ms() == 0 || time_ms <= a.valid_until_ms());
+  s.within_validity =
+      time_ms >= a.valid_from_ms() && (a.valid_until_ms() == 0 || time_ms <= a.valid_until_ms());
   return s;
 }
 
-Result<std::optional<CertStatusAt>> CertificateStatusAt(const StateView& state, std::string_view cert_id,
-                                                        int64_t time_ms) {
+Result<std::optional<CertStatusAt>> CertificateStatusAt(const StateView& state,
+                                                        std::string_view cert_id, int64_t time_ms) {
   CL_ASSIGN_OR_RETURN(auto rec, GetCertificate(state, cert_id));
   if (!rec) return std::optional<CertStatusAt>();
   return std::optional<CertStatusAt>(StatusAt(*rec, time_ms));
@@ -101,7 +116,8 @@ Result<std::optional<v1::AuthorizationRecord>> GetAuthorization(const StateView&
   return GetRecord<v1::AuthorizationRecord>(state, keys::Auth(grant_id));
 }
 
-Result<Page<v1::AuthorizationRecord>> ListAuthorizations(const StateView& state, ByteView holder_ref,
+Result<Page<v1::AuthorizationRecord>> ListAuthorizations(const StateView& state,
+                                                         ByteView holder_ref,
                                                          const PageRequest& page) {
   Bytes prefix = keys::Join(keys::kHolderAuth, holder_ref);
   return IndexPage<v1::AuthorizationRecord>(state, prefix, page, [&](const KeyValue& kv) {
@@ -111,8 +127,8 @@ Result<Page<v1::AuthorizationRecord>> ListAuthorizations(const StateView& state,
   });
 }
 
-Result<std::optional<v1::ServiceDefinition>> GetService(const StateView& state, std::string_view code,
-                                                        uint32_t version) {
+Result<std::optional<v1::ServiceDefinition>> GetService(const StateView& state,
+                                                        std::string_view code, uint32_t version) {
   if (version == 0) return GetRecord<v1::ServiceDefinition>(state, keys::Service(code));
   return GetRecord<v1::ServiceDefinition>(state, keys::ServiceVersion(code, version));
 }
@@ -149,7 +165,8 @@ Result<std::optional<v1::Department>> GetDepartment(const StateView& state, std:
   return GetRecord<v1::Department>(state, keys::Dept(code));
 }
 
-Result<std::optional<v1::CertType>> GetCertType(const StateView& state, std::string_view type_code) {
+Result<std::optional<v1::CertType>> GetCertType(const StateView& state,
+                                                std::string_view type_code) {
   return GetRecord<v1::CertType>(state, keys::Type(type_code));
 }
 

@@ -24,14 +24,14 @@ inline constexpr uint32_t kDefaultPageSize = 50;
 inline constexpr uint32_t kMaxPageSize = 500;
 
 struct PageRequest {
-  Bytes after;          // opaque cursor from the previous page; empty = start
-  uint32_t limit = 0;   // 0 = kDefaultPageSize; capped at kMaxPageSize
+  Bytes after;         // opaque cursor from the previous page; empty = start
+  uint32_t limit = 0;  // 0 = kDefaultPageSize; capped at kMaxPageSize
 };
 
 template <typename T>
 struct Page {
   std::vector<T> items;
-  Bytes next;           // empty when there is nothing more
+  Bytes next;  // empty when there is nothing more
 };
 
 // ---- registry
@@ -47,9 +47,9 @@ Result<Page<certledger::v1::CertificateRecord>> ListHolderCertificates(const Sta
 // The status of a certificate at a moment, from its recorded history: "was it
 // valid on date D?". Events are dated by block time.
 struct CertStatusAt {
-  bool anchored = false;                 // false: not yet on the ledger at that time
+  bool anchored = false;  // false: not yet on the ledger at that time
   certledger::v1::CertStatus status = certledger::v1::CERT_STATUS_UNSPECIFIED;
-  bool within_validity = false;          // valid_from <= t <= valid_until (or no expiry)
+  bool within_validity = false;  // valid_from <= t <= valid_until (or no expiry)
   // VALID status and within its validity window.
   bool valid() const { return anchored && status == certledger::v1::VALID && within_validity; }
   friend bool operator==(const CertStatusAt&, const CertStatusAt&) = default;
@@ -62,7 +62,8 @@ Result<std::optional<CertStatusAt>> CertificateStatusAt(const StateView& state,
 Result<std::optional<certledger::v1::HolderRecord>> GetHolder(const StateView& state,
                                                               ByteView holder_ref);
 Result<std::optional<certledger::v1::AgentRecord>> GetAgent(const StateView& state,
-                                                            ByteView holder_ref, ByteView agent_key);
+                                                            ByteView holder_ref,
+                                                            ByteView agent_key);
 Result<std::optional<certledger::v1::AuthorizationRecord>> GetAuthorization(
     const StateView& state, std::string_view grant_id);
 // A holder's grants (by grantee, newest first within a grantee).
@@ -89,7 +90,8 @@ Result<Page<certledger::v1::AccessLogEntry>> AccessLog(const StateView& state, B
                                                        const PageRequest& page);
 
 // ---- governance
-Result<std::optional<certledger::v1::Member>> GetMember(const StateView& state, ByteView public_key);
+Result<std::optional<certledger::v1::Member>> GetMember(const StateView& state,
+                                                        ByteView public_key);
 Result<std::optional<certledger::v1::Department>> GetDepartment(const StateView& state,
                                                                 std::string_view code);
 Result<std::optional<certledger::v1::CertType>> GetCertType(const StateView& state,

@@ -21,9 +21,12 @@ namespace {
 // The signer as an ISSUING_CLERK member, or the rejection.
 Result<std::variant<v1::Member, Outcome>> IssuingClerk(TxContext& ctx) {
   CL_ASSIGN_OR_RETURN(auto m, ActiveMember(ctx.state, ctx.tx.signer(), ctx.height));
-  if (!m) return std::variant<v1::Member, Outcome>(Reject(v1::UNKNOWN_SIGNER, "signer is not an active member"));
+  if (!m)
+    return std::variant<v1::Member, Outcome>(
+        Reject(v1::UNKNOWN_SIGNER, "signer is not an active member"));
   if (!HasRole(*m, v1::ISSUING_CLERK)) {
-    return std::variant<v1::Member, Outcome>(Reject(v1::PERMISSION_DENIED, "signer lacks the ISSUING_CLERK role"));
+    return std::variant<v1::Member, Outcome>(
+        Reject(v1::PERMISSION_DENIED, "signer lacks the ISSUING_CLERK role"));
   }
   return std::variant<v1::Member, Outcome>(*m);
 }
@@ -41,17 +44,19 @@ v1::CertEvent Event(const TxContext& ctx, v1::CertEvent::Kind kind, const std::s
 
 // Loads the certificate for a status change by its issuer, or the rejection.
 Result<std::variant<v1::CertificateRecord, Outcome>> LoadForChange(TxContext& ctx,
-                                                                    const std::string& cert_id,
-                                                                    const std::string& reason) {
+                                                                   const std::string& cert_id,
+                                                                   const std::string& reason) {
   using R = std::variant<v1::CertificateRecord, Outcome>;
   CL_ASSIGN_OR_RETURN(auto clerk, IssuingClerk(ctx));
   if (auto* o = std::get_if<Outcome>(&clerk)) return R(*o);
-  if (reason.empty() || !ValidText(reason)) return R(Reject(v1::INVALID_ARGUMENT, "a reason is required"));
+  if (reason.empty() || !ValidText(reason))
+    return R(Reject(v1::INVALID_ARGUMENT, "a reason is required"));
   if (!ValidId(cert_id)) return R(Reject(v1::INVALID_ARGUMENT, "invalid cert_id"));
   CL_ASSIGN_OR_RETURN(auto rec, GetRecord<v1::CertificateRecord>(ctx.state, keys::Cert(cert_id)));
   if (!rec) return R(Reject(v1::NOT_FOUND, "no certificate " + cert_id));
   if (rec->anchor().issuer() != std::get<v1::Member>(clerk).department()) {
-    return R(Reject(v1::PERMISSION_DENIED, "only the issuer " + rec->anchor().issuer() + " may change it"));
+    return R(Reject(v1::PERMISSION_DENIED,
+                    "only the issuer " + rec->anchor().issuer() + " may change it"));
   }
   if (static_cast<size_t>(rec->history_size()) >= kMaxCertHistory) {
     return R(Reject(v1::INVALID_STATE, "certificate history is full"));
@@ -85,10 +90,14 @@ Result<Outcome> ApplyAnchor(TxContext& ctx, const v1::AnchorCertificate& a) {
   if (auto* o = std::get_if<Outcome>(&clerk)) return *o;
   const auto& member = std::get<v1::Member>(clerk);
   if (!ValidId(a.cert_id())) return Reject(v1::INVALID_ARGUMENT, "invalid cert_id");
-  if (a.doc_hash().size() != crypto::Digest::kSize) return Reject(v1::INVALID_ARGUMENT, "doc_hash must be 32 bytes");
-  if (a.holder_ref().size() != crypto::Digest::kSize) return Reject(v1::INVALID_ARGUMENT, "holder_ref must be 32 bytes");
-  if (a.number_ref().size() > crypto::Digest::kSize) return Reject(v1::INVALID_ARGUMENT, "number_ref too long");
-  if (!ValidTime(a.issued_at_ms()) || !ValidTime(a.valid_from_ms()) || !ValidTime(a.valid_until_ms())) {
+  if (a.doc_hash().size() != crypto::Digest::kSize)
+    return Reject(v1::INVALID_ARGUMENT, "doc_hash must be 32 bytes");
+  if (a.holder_ref().size() != crypto::Digest::kSize)
+    return Reject(v1::INVALID_ARGUMENT, "holder_ref must be 32 bytes");
+  if (a.number_ref().size() > crypto::Digest::kSize)
+    return Reject(v1::INVALID_ARGUMENT, "number_ref too long");
+  if (!ValidTime(a.issued_at_ms()) || !ValidTime(a.valid_from_ms()) ||
+      !ValidTime(a.valid_until_ms())) {
     return Reject(v1::INVALID_ARGUMENT, "dates out of range");
   }
   if (a.jurisdiction().empty() || !ValidCode(a.jurisdiction())) {
@@ -101,16 +110,19 @@ Result<Outcome> ApplyAnchor(TxContext& ctx, const v1::AnchorCertificate& a) {
   for (const auto& attr : a.attributes()) {
     if (!ValidCode(attr.name()) || !names.insert(attr.name()).second ||
         attr.commitment().size() != crypto::Digest::kSize) {
-      return Reject(v1::INVALID_ARGUMENT, "attribute commitments need distinct names and 32-byte hashes");
+      return Reject(v1::INVALID_ARGUMENT,
+                    "attribute commitments need distinct names and 32-byte hashes");
     }
   }
   if (a.issuer() != member.department()) {
-    return Reject(v1::PERMISSION_DENIED, "issuer must be the signer's department " + member.department());
+    return Reject(v1::PERMISSION_DENIED,
+                  "issuer must be the signer's department " + member.department());
   }
   CL_ASSIGN_OR_RETURN(auto type, GetRecord<v1::CertType>(ctx.state, keys::Type(a.type_code())));
   if (!type) return Reject(v1::NOT_FOUND, "unknown certificate type " + a.type_code());
   if (!Contains(type->issuers(), a.issuer())) {
-    return Reject(v1::PERMISSION_DENIED, a.issuer() + " is not a permitted issuer of " + a.type_code());
+    return Reject(v1::PERMISSION_DENIED,
+                  a.issuer() + " is not a permitted issuer of " + a.type_code());
   }
   v1::AnchorCertificate anchor = a;
   if (anchor.valid_until_ms() == 0 && type->default_validity_days() > 0) {
@@ -158,16 +170,20 @@ Result<Outcome> ApplySupersede(TxContext& ctx, const v1::SupersedeCertificate& s
   if (rec.status() != v1::VALID && rec.status() != v1::SUSPENDED) {
     return Reject(v1::INVALID_STATE, "certificate is " + std::string(StatusName(rec.status())));
   }
-  if (s.new_cert_id() == s.cert_id()) return Reject(v1::INVALID_ARGUMENT, "a certificate cannot supersede itself");
+  if (s.new_cert_id() == s.cert_id())
+    return Reject(v1::INVALID_ARGUMENT, "a certificate cannot supersede itself");
   if (!ValidId(s.new_cert_id())) return Reject(v1::INVALID_ARGUMENT, "invalid new_cert_id");
-  CL_ASSIGN_OR_RETURN(auto fresh, GetRecord<v1::CertificateRecord>(ctx.state, keys::Cert(s.new_cert_id())));
+  CL_ASSIGN_OR_RETURN(auto fresh,
+                      GetRecord<v1::CertificateRecord>(ctx.state, keys::Cert(s.new_cert_id())));
   if (!fresh) return Reject(v1::NOT_FOUND, "new certificate " + s.new_cert_id() + " not anchored");
   if (fresh->anchor().issuer() != rec.anchor().issuer() ||
       fresh->anchor().holder_ref() != rec.anchor().holder_ref() ||
       fresh->anchor().type_code() != rec.anchor().type_code()) {
-    return Reject(v1::INVALID_ARGUMENT, "the new certificate must have the same issuer, holder and type");
+    return Reject(v1::INVALID_ARGUMENT,
+                  "the new certificate must have the same issuer, holder and type");
   }
-  if (fresh->status() != v1::VALID) return Reject(v1::INVALID_STATE, "the new certificate is not VALID");
+  if (fresh->status() != v1::VALID)
+    return Reject(v1::INVALID_STATE, "the new certificate is not VALID");
   rec.set_status(v1::SUPERSEDED);
   rec.set_superseded_by(s.new_cert_id());
   auto* e = rec.add_history();

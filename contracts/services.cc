@@ -50,7 +50,8 @@ std::string CheckPredicate(const v1::AttributePredicate& p) {
     case v1::AttributePredicate::INT_GTE:
     case v1::AttributePredicate::INT_LTE: {
       int64_t v = 0;
-      if (p.values_size() != 1 || !ParseInt(p.values(0), &v)) return "integer predicate takes one integer";
+      if (p.values_size() != 1 || !ParseInt(p.values(0), &v))
+        return "integer predicate takes one integer";
       return "";
     }
     default:
@@ -73,7 +74,8 @@ Result<std::string> CheckNode(TreeCheck& tc, const v1::Requirement& r, int depth
       return std::string();
     }
     case v1::Requirement::kCert: {
-      if (++tc.leaves > tc.max_leaves) return "more than " + std::to_string(tc.max_leaves) + " leaves";
+      if (++tc.leaves > tc.max_leaves)
+        return "more than " + std::to_string(tc.max_leaves) + " leaves";
       const auto& c = r.cert();
       CL_ASSIGN_OR_RETURN(auto type, GetRecord<v1::CertType>(tc.state, keys::Type(c.type_code())));
       if (!ValidCode(c.type_code()) || !type) return "unknown certificate type " + c.type_code();
@@ -83,17 +85,20 @@ Result<std::string> CheckNode(TreeCheck& tc, const v1::Requirement& r, int depth
       if (!Subset(type->data_types(), tc.service.data_types())) {
         return "the matter's data_types must list what " + c.type_code() + " discloses";
       }
-      if (static_cast<size_t>(c.predicates_size()) > kMaxPredicates) return std::string("too many predicates");
+      if (static_cast<size_t>(c.predicates_size()) > kMaxPredicates)
+        return std::string("too many predicates");
       for (const auto& p : c.predicates()) {
         if (std::string err = CheckPredicate(p); !err.empty()) return err;
       }
       return std::string();
     }
     case v1::Requirement::kConsent: {
-      if (++tc.leaves > tc.max_leaves) return "more than " + std::to_string(tc.max_leaves) + " leaves";
+      if (++tc.leaves > tc.max_leaves)
+        return "more than " + std::to_string(tc.max_leaves) + " leaves";
       const auto& dt = r.consent().data_types();
       if (dt.empty() || !ValidCodeList(dt)) return std::string("consent needs distinct data types");
-      if (!Subset(dt, tc.service.data_types())) return std::string("consent data types must be in the matter's data_types");
+      if (!Subset(dt, tc.service.data_types()))
+        return std::string("consent data types must be in the matter's data_types");
       return std::string();
     }
     case v1::Requirement::NODE_NOT_SET:
@@ -105,7 +110,8 @@ Result<std::string> CheckNode(TreeCheck& tc, const v1::Requirement& r, int depth
 Result<std::string> CheckDepartments(const StateView& state,
                                      const google::protobuf::RepeatedPtrField<std::string>& list,
                                      std::string_view what) {
-  if (list.empty() || !ValidCodeList(list)) return std::string(what) + " must be distinct department codes";
+  if (list.empty() || !ValidCodeList(list))
+    return std::string(what) + " must be distinct department codes";
   for (const auto& code : list) {
     CL_ASSIGN_OR_RETURN(auto d, ActiveDepartment(state, code));
     if (!d) return std::string(what) + ": no active department " + code;
@@ -140,7 +146,8 @@ Result<std::variant<v1::Member, Outcome>> RequireAdmin(TxContext& ctx) {
   using R = std::variant<v1::Member, Outcome>;
   CL_ASSIGN_OR_RETURN(auto m, ActiveMember(ctx.state, ctx.tx.signer(), ctx.height));
   if (!m) return R(Reject(v1::UNKNOWN_SIGNER, "signer is not an active member"));
-  if (!HasRole(*m, v1::ADMIN)) return R(Reject(v1::PERMISSION_DENIED, "defining matters needs an ADMIN"));
+  if (!HasRole(*m, v1::ADMIN))
+    return R(Reject(v1::PERMISSION_DENIED, "defining matters needs an ADMIN"));
   return R(*m);
 }
 
@@ -172,10 +179,11 @@ Result<Outcome> ApplyDefineService(TxContext& ctx, const v1::DefineService& d) {
   if (auto* o = std::get_if<Outcome>(&admin)) return *o;
   const auto& s = d.service();
   if (!ValidCode(s.code())) return Reject(v1::INVALID_ARGUMENT, "invalid service code");
-  CL_ASSIGN_OR_RETURN(auto current, GetRecord<v1::ServiceDefinition>(ctx.state, keys::Service(s.code())));
-  VersionRule rule = CheckVersion(s.version(), current ? std::optional(current->version()) : std::nullopt,
-                                  current ? &current->owners() : nullptr,
-                                  std::get<v1::Member>(admin).department());
+  CL_ASSIGN_OR_RETURN(auto current,
+                      GetRecord<v1::ServiceDefinition>(ctx.state, keys::Service(s.code())));
+  VersionRule rule = CheckVersion(
+      s.version(), current ? std::optional(current->version()) : std::nullopt,
+      current ? &current->owners() : nullptr, std::get<v1::Member>(admin).department());
   if (rule.code != v1::OK) return Reject(rule.code, "service " + s.code() + ": " + rule.message);
   CL_ASSIGN_OR_RETURN(std::string err,
                       CheckServiceDefinition(ctx.state, s, ctx.params.max_requirement_leaves()));
@@ -191,15 +199,18 @@ Result<Outcome> ApplyDefineBundle(TxContext& ctx, const v1::DefineBundle& d) {
   if (auto* o = std::get_if<Outcome>(&admin)) return *o;
   const auto& b = d.bundle();
   if (!ValidCode(b.code())) return Reject(v1::INVALID_ARGUMENT, "invalid bundle code");
-  CL_ASSIGN_OR_RETURN(auto current, GetRecord<v1::BundleDefinition>(ctx.state, keys::Bundle(b.code())));
-  VersionRule rule = CheckVersion(b.version(), current ? std::optional(current->version()) : std::nullopt,
-                                  current ? &current->owners() : nullptr,
-                                  std::get<v1::Member>(admin).department());
+  CL_ASSIGN_OR_RETURN(auto current,
+                      GetRecord<v1::BundleDefinition>(ctx.state, keys::Bundle(b.code())));
+  VersionRule rule = CheckVersion(
+      b.version(), current ? std::optional(current->version()) : std::nullopt,
+      current ? &current->owners() : nullptr, std::get<v1::Member>(admin).department());
   if (rule.code != v1::OK) return Reject(rule.code, "bundle " + b.code() + ": " + rule.message);
-  if (b.name().empty() || !ValidText(b.name())) return Reject(v1::INVALID_ARGUMENT, "bundle name required");
+  if (b.name().empty() || !ValidText(b.name()))
+    return Reject(v1::INVALID_ARGUMENT, "bundle name required");
   CL_ASSIGN_OR_RETURN(std::string err, CheckDepartments(ctx.state, b.owners(), "owners"));
   if (!err.empty()) return Reject(v1::INVALID_ARGUMENT, err);
-  if (b.service_codes().empty() || static_cast<size_t>(b.service_codes_size()) > kMaxBundleServices ||
+  if (b.service_codes().empty() ||
+      static_cast<size_t>(b.service_codes_size()) > kMaxBundleServices ||
       !ValidCodeList(b.service_codes())) {
     return Reject(v1::INVALID_ARGUMENT, "a bundle needs 1..16 distinct service codes");
   }

@@ -32,23 +32,30 @@ std::unique_ptr<Prepared> Prepare(const std::string& kind) {
     setup.push_back(f.RegisterHolder("PSB/identity", kT, ref, key));
     if (kind != "request") continue;
     std::string s = std::to_string(i);
-    setup.push_back(f.Anchor("PSB/issuer", kT, f.Cert("id-" + s, "ID_CARD", "PSB", ref, kGenesisTimeMs, 0,
-                                                      {{"birth_year", "1960"}})));
-    setup.push_back(f.Anchor("HRSS/issuer", kT, f.Cert("si-" + s, "SOCIAL_INS", "HRSS", ref, kT - kDayMs, 0,
-                                                       {{"contribution_years", "30"}})));
-    setup.push_back(f.Anchor("PSB/issuer", kT, f.Cert("hk-" + s, "HUKOU", "PSB", ref, kGenesisTimeMs)));
-    setup.push_back(f.Grant(key, kT, f.GrantMsg("g-" + s, ref, "HRSS", {"identity", "social_insurance", "household_register"},
-                                                kT, kT + kYearMs)));
+    setup.push_back(f.Anchor(
+        "PSB/issuer", kT,
+        f.Cert("id-" + s, "ID_CARD", "PSB", ref, kGenesisTimeMs, 0, {{"birth_year", "1960"}})));
+    setup.push_back(f.Anchor("HRSS/issuer", kT,
+                             f.Cert("si-" + s, "SOCIAL_INS", "HRSS", ref, kT - kDayMs, 0,
+                                    {{"contribution_years", "30"}})));
+    setup.push_back(
+        f.Anchor("PSB/issuer", kT, f.Cert("hk-" + s, "HUKOU", "PSB", ref, kGenesisTimeMs)));
+    setup.push_back(f.Grant(
+        key, kT,
+        f.GrantMsg("g-" + s, ref, "HRSS", {"identity", "social_insurance", "household_register"},
+                   kT, kT + kYearMs)));
   }
   p->chain->Apply(setup, kT);
   for (int i = 0; i < kTxs; ++i) {
     std::string s = std::to_string(i);
     Bytes ref = Citizen(f, i);
     if (kind == "anchor") {
-      p->txs.push_back(f.Anchor("PSB/issuer", kT, f.Cert("new-" + s, "ID_CARD", "PSB", ref, kGenesisTimeMs)));
+      p->txs.push_back(
+          f.Anchor("PSB/issuer", kT, f.Cert("new-" + s, "ID_CARD", "PSB", ref, kGenesisTimeMs)));
     } else if (kind == "grant") {
       p->txs.push_back(f.Grant("citizen-key-" + s, kT,
-                               f.GrantMsg("bench-g-" + s, ref, "HOUSING", {"identity", "real_estate"}, kT, kT + kDayMs)));
+                               f.GrantMsg("bench-g-" + s, ref, "HOUSING",
+                                          {"identity", "real_estate"}, kT, kT + kDayMs)));
     } else {
       auto r = f.RequestMsg("req-" + s, "PENSION_CLAIM", ref, "申领基本养老金");
       *r.add_disclosures() = f.Disclose("id-" + s, "birth_year", "1960");
@@ -66,8 +73,11 @@ void ApplyBlock(benchmark::State& state, const std::string& kind, bool presigned
   in.prev_header = &p->chain->last_header();
   in.prev_hash = p->f.suite().Hash("prev");
   in.prev_time_ms = p->chain->time_ms();
-  in.ctx = BlockContext{.height = Height(p->chain->height() + 1), .time_ms = kT + 1000, .proposer = NodeId(1),
-                        .raft_term = RaftTerm(1), .raft_index = RaftIndex(99)};
+  in.ctx = BlockContext{.height = Height(p->chain->height() + 1),
+                        .time_ms = kT + 1000,
+                        .proposer = NodeId(1),
+                        .raft_term = RaftTerm(1),
+                        .raft_index = RaftIndex(99)};
   in.txs = p->txs;
   in.state = &p->chain->state();
   in.history = p->chain->history();
@@ -82,17 +92,24 @@ void ApplyBlock(benchmark::State& state, const std::string& kind, bool presigned
   for (const auto& raw : out->receipts) {
     v1::Receipt r;
     r.ParseFromString(raw);
-    if (r.code() != v1::OK || (r.has_verdict() && !r.verdict().approved())) state.SkipWithError("tx not accepted");
+    if (r.code() != v1::OK || (r.has_verdict() && !r.verdict().approved()))
+      state.SkipWithError("tx not accepted");
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(p->txs.size()));
 }
 
-BENCHMARK_CAPTURE(ApplyBlock, anchor_verify, std::string("anchor"), false)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(ApplyBlock, anchor_presigned, std::string("anchor"), true)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(ApplyBlock, grant_verify, std::string("grant"), false)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(ApplyBlock, grant_presigned, std::string("grant"), true)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(ApplyBlock, proof_request_verify, std::string("request"), false)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(ApplyBlock, proof_request_presigned, std::string("request"), true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(ApplyBlock, anchor_verify, std::string("anchor"), false)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(ApplyBlock, anchor_presigned, std::string("anchor"), true)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(ApplyBlock, grant_verify, std::string("grant"), false)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(ApplyBlock, grant_presigned, std::string("grant"), true)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(ApplyBlock, proof_request_verify, std::string("request"), false)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(ApplyBlock, proof_request_presigned, std::string("request"), true)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace cl::contracts::testing

@@ -23,7 +23,8 @@ class RandomWorkload {
   // The txs of the next block and its proposal time.
   std::pair<std::vector<Bytes>, int64_t> NextBlock() {
     // Block time: usually forward by up to two days, sometimes a little back.
-    int64_t step = Pick(10) == 0 ? -static_cast<int64_t>(Pick(5000)) : static_cast<int64_t>(Pick(2 * kDayMs));
+    int64_t step =
+        Pick(10) == 0 ? -static_cast<int64_t>(Pick(5000)) : static_cast<int64_t>(Pick(2 * kDayMs));
     now_ = std::max<int64_t>(kGenesisTimeMs + 1, now_ + step);
     std::vector<Bytes> txs;
     if (block_++ == 0) {
@@ -47,7 +48,9 @@ class RandomWorkload {
  private:
   uint64_t Pick(uint64_t n) { return n == 0 ? 0 : rng_() % n; }
   template <typename T>
-  const T& Of(const std::vector<T>& v) { return v[Pick(v.size())]; }
+  const T& Of(const std::vector<T>& v) {
+    return v[Pick(v.size())];
+  }
 
   std::string Holder(size_t i) { return "holder-" + std::to_string(i); }
   Bytes Ref(size_t i) { return f_.HolderRef(Holder(i)); }
@@ -58,19 +61,25 @@ class RandomWorkload {
   Bytes NextTx() {
     switch (Pick(14)) {
       case 0:
-      case 1: return Anchor();
-      case 2: return f_.Revoke(Dept() + "/issuer", now_, Cert());
-      case 3: return f_.Suspend(Of(issuers_) + "/issuer", now_, Cert());
-      case 4: return f_.Reinstate(Of(issuers_) + "/issuer", now_, Cert());
-      case 5: return f_.Supersede(Of(issuers_) + "/issuer", now_, Cert(), Cert());
+      case 1:
+        return Anchor();
+      case 2:
+        return f_.Revoke(Dept() + "/issuer", now_, Cert());
+      case 3:
+        return f_.Suspend(Of(issuers_) + "/issuer", now_, Cert());
+      case 4:
+        return f_.Reinstate(Of(issuers_) + "/issuer", now_, Cert());
+      case 5:
+        return f_.Supersede(Of(issuers_) + "/issuer", now_, Cert(), Cert());
       case 6: {
         size_t h = Pick(kHolders);
         return f_.RegisterHolder(Pick(4) ? "PSB/identity" : "CAB/issuer", now_, Ref(h),
                                  Holder(h) + (Pick(5) == 0 ? "-new" : ""));
       }
-      case 7: return f_.RegisterAgent("PSB/identity", now_, Ref(Pick(kHolders)), "agent-" + std::to_string(Pick(2)),
-                                      "guardian", Pick(2) ? 0 : now_ + static_cast<int64_t>(Pick(10 * kDayMs)),
-                                      Pick(6) == 0);
+      case 7:
+        return f_.RegisterAgent(
+            "PSB/identity", now_, Ref(Pick(kHolders)), "agent-" + std::to_string(Pick(2)),
+            "guardian", Pick(2) ? 0 : now_ + static_cast<int64_t>(Pick(10 * kDayMs)), Pick(6) == 0);
       case 8:
       case 9: {
         size_t h = Pick(kHolders);
@@ -82,39 +91,49 @@ class RandomWorkload {
         std::string signer = Pick(5) == 0 ? "agent-" + std::to_string(Pick(2)) : Holder(h);
         int64_t nb = now_ - static_cast<int64_t>(Pick(kDayMs));
         auto g = f_.GrantMsg("g-" + std::to_string(grants_++), Ref(h), Dept(), types, nb,
-                             nb + 1 + static_cast<int64_t>(Pick(30 * kDayMs)), static_cast<uint32_t>(Pick(3)));
+                             nb + 1 + static_cast<int64_t>(Pick(30 * kDayMs)),
+                             static_cast<uint32_t>(Pick(3)));
         return f_.Grant(signer, now_, g);
       }
-      case 10: return f_.Withdraw(Pick(3) ? Holder(Pick(kHolders)) : "agent-0", now_, Grant());
+      case 10:
+        return f_.Withdraw(Pick(3) ? Holder(Pick(kHolders)) : "agent-0", now_, Grant());
       case 11:
-      case 12: return Request();
-      default: return Odd();
+      case 12:
+        return Request();
+      default:
+        return Odd();
     }
   }
 
   Bytes Anchor() {
     static const std::vector<std::pair<std::string, std::string>> kTypes = {
-        {"ID_CARD", "PSB"}, {"HUKOU", "PSB"}, {"MARRIAGE", "CAB"}, {"BIRTH_MED", "HOSP"},
-        {"SOCIAL_INS", "HRSS"}, {"SOCIAL_INS", "TAX"}, {"BIZ_LICENSE", "AMR"}, {"LEASE_FILING", "HOUSING"},
+        {"ID_CARD", "PSB"},      {"HUKOU", "PSB"},
+        {"MARRIAGE", "CAB"},     {"BIRTH_MED", "HOSP"},
+        {"SOCIAL_INS", "HRSS"},  {"SOCIAL_INS", "TAX"},
+        {"BIZ_LICENSE", "AMR"},  {"LEASE_FILING", "HOUSING"},
         {"MED_INVOICE", "HOSP"}, {"ID_CARD", "CAB"} /* not permitted */};
     const auto& [type, issuer] = Of(kTypes);
     int64_t issued = now_ - static_cast<int64_t>(Pick(400 * kDayMs));
     int64_t until = Pick(3) == 0 ? 0 : issued + static_cast<int64_t>(Pick(800 * kDayMs)) + 1;
     std::string id = "c-" + std::to_string(certs_++);
     std::vector<std::pair<std::string, std::string>> attrs = {
-        {"registered_city", Pick(2) ? "330100" : "310000"}, {"birth_year", std::to_string(1950 + Pick(50))},
-        {"paid_months", std::to_string(Pick(100))}, {"contribution_years", std::to_string(Pick(30))},
+        {"registered_city", Pick(2) ? "330100" : "310000"},
+        {"birth_year", std::to_string(1950 + Pick(50))},
+        {"paid_months", std::to_string(Pick(100))},
+        {"contribution_years", std::to_string(Pick(30))},
         {"company_type", Pick(2) ? "有限责任公司" : "农民专业合作社"}};
     values_[id] = attrs;
-    return f_.Anchor(issuer + "/issuer", now_, f_.Cert(id, type, issuer, Ref(Pick(kHolders)), issued, until, attrs));
+    return f_.Anchor(issuer + "/issuer", now_,
+                     f_.Cert(id, type, issuer, Ref(Pick(kHolders)), issued, until, attrs));
   }
 
   Bytes Request() {
-    static const std::vector<std::string> kTargets = {"NEWBORN_BIRTH_REG", "NEWBORN_HUKOU", "NEWBORN_MEDINS",
-                                                      "HOUSE_PURCHASE", "PENSION_CLAIM", "COMPANY_STARTUP",
-                                                      "NEWBORN_BUNDLE", "NO_SUCH"};
+    static const std::vector<std::string> kTargets = {
+        "NEWBORN_BIRTH_REG", "NEWBORN_HUKOU",   "NEWBORN_MEDINS", "HOUSE_PURCHASE",
+        "PENSION_CLAIM",     "COMPANY_STARTUP", "NEWBORN_BUNDLE", "NO_SUCH"};
     const std::string& target = Of(kTargets);
-    auto p = f_.RequestMsg("r-" + std::to_string(requests_++), target, Ref(Pick(kHolders)), "随机事由");
+    auto p =
+        f_.RequestMsg("r-" + std::to_string(requests_++), target, Ref(Pick(kHolders)), "随机事由");
     if (target == "NEWBORN_BUNDLE") p.set_bundle_code(target);
     for (int i = 0; i < 3 && certs_ > 0; ++i) {
       std::string id = "c-" + std::to_string(Pick(certs_));
@@ -129,8 +148,14 @@ class RandomWorkload {
 
   Bytes Odd() {
     switch (Pick(7)) {
-      case 0: return Bytes("\x0a\x03" "abc" "\xff", 6);
-      case 1: return previous_.empty() ? Bytes("x") : Of(previous_);  // a replay of a recent tx
+      case 0:
+        return Bytes(
+            "\x0a\x03"
+            "abc"
+            "\xff",
+            6);
+      case 1:
+        return previous_.empty() ? Bytes("x") : Of(previous_);  // a replay of a recent tx
       case 2: {
         auto b = f_.Body(now_, now_ - 1);  // expired
         b.mutable_revoke_certificate()->set_cert_id(Cert());
@@ -165,8 +190,9 @@ class RandomWorkload {
   }
 
   static constexpr size_t kHolders = 6;
-  const std::vector<std::string> kDataTypes = {"identity", "household_register", "marriage", "birth",
-                                               "social_insurance", "real_estate", "business_registration"};
+  const std::vector<std::string> kDataTypes = {
+      "identity",    "household_register",   "marriage", "birth", "social_insurance",
+      "real_estate", "business_registration"};
   const std::vector<std::string> issuers_ = {"PSB", "CAB", "HOSP", "HRSS", "AMR"};
   const Fixture& f_;
   std::mt19937_64 rng_;

@@ -43,7 +43,8 @@ TEST(DeterminismTest, TwoExecutorsRestartAndReapplyAgree) {
     EXPECT_EQ(a.state().contents(), c.state().contents());
     // The workload exercises both acceptance and the main rejection paths.
     EXPECT_GT(codes[v1::OK], 50);
-    for (auto code : {v1::MALFORMED, v1::DUPLICATE_TX, v1::TX_EXPIRED, v1::PERMISSION_DENIED, v1::NOT_FOUND}) {
+    for (auto code :
+         {v1::MALFORMED, v1::DUPLICATE_TX, v1::TX_EXPIRED, v1::PERMISSION_DENIED, v1::NOT_FOUND}) {
       EXPECT_GT(codes[code], 0) << v1::ResultCode_Name(code);
     }
 
@@ -70,15 +71,20 @@ TEST(DeterminismTest, TwoExecutorsRestartAndReapplyAgree) {
           v1::Block kb;
           ASSERT_TRUE(kb.ParseFromString(a.blocks().at(k)));
           for (const auto& tx : kb.txs()) {
-            in.history.Append(f.suite(), crypto::MerkleLeafHash(f.suite(), TxIdOf(f.suite(), tx).view()), nullptr);
+            in.history.Append(f.suite(),
+                              crypto::MerkleLeafHash(f.suite(), TxIdOf(f.suite(), tx).view()),
+                              nullptr);
           }
         }
       } else {
         in.prev_hash = a.genesis_hash();
         in.prev_time_ms = kGenesisTimeMs;
       }
-      in.ctx = BlockContext{.height = Height(h), .time_ms = blocks[i].second, .proposer = NodeId(hdr.proposer()),
-                            .raft_term = RaftTerm(hdr.raft_term()), .raft_index = RaftIndex(hdr.raft_index())};
+      in.ctx = BlockContext{.height = Height(h),
+                            .time_ms = blocks[i].second,
+                            .proposer = NodeId(hdr.proposer()),
+                            .raft_term = RaftTerm(hdr.raft_term()),
+                            .raft_index = RaftIndex(hdr.raft_index())};
       std::vector<Bytes> txs(stored.txs().begin(), stored.txs().end());
       in.txs = txs;
       in.state = &a.StateAt(h - 1);
@@ -96,8 +102,10 @@ TEST(DeterminismTest, DifferentInputOrderGivesADifferentBlock) {
   Fixture f;
   Chain a(f), b(f);
   const int64_t t = kGenesisTimeMs + 1000;
-  Bytes x = f.Anchor("PSB/issuer", t, f.Cert("x", "ID_CARD", "PSB", f.HolderRef("1"), kGenesisTimeMs));
-  Bytes y = f.Anchor("PSB/issuer", t, f.Cert("y", "ID_CARD", "PSB", f.HolderRef("2"), kGenesisTimeMs));
+  Bytes x =
+      f.Anchor("PSB/issuer", t, f.Cert("x", "ID_CARD", "PSB", f.HolderRef("1"), kGenesisTimeMs));
+  Bytes y =
+      f.Anchor("PSB/issuer", t, f.Cert("y", "ID_CARD", "PSB", f.HolderRef("2"), kGenesisTimeMs));
   ExecOutput oa = a.Apply({x, y}, t);
   ExecOutput ob = b.Apply({y, x}, t);
   EXPECT_NE(oa.block_hash, ob.block_hash);

@@ -20,7 +20,8 @@ v1::Receipt Decode(const Bytes& b) {
 }
 
 Bytes AnchorId(const Fixture& f, std::string_view id, int64_t now) {
-  return f.Anchor("PSB/issuer", now, f.Cert(id, "ID_CARD", "PSB", f.HolderRef("110101199001011234"), kGenesisTimeMs));
+  return f.Anchor("PSB/issuer", now,
+                  f.Cert(id, "ID_CARD", "PSB", f.HolderRef("110101199001011234"), kGenesisTimeMs));
 }
 
 struct GenesisCase {
@@ -33,10 +34,13 @@ TEST(ExecutorGenesisTest, RejectsInvalidGenesis) {
   const std::vector<GenesisCase> cases = {
       {"wrong_suite", [](v1::Genesis& g) { g.set_suite("sm2-sm3"); }, "suite"},
       {"no_chain_id", [](v1::Genesis& g) { g.clear_chain_id(); }, "chain_id"},
-      {"threshold_above_admins", [](v1::Genesis& g) { g.set_admin_threshold(9); }, "admin_threshold"},
+      {"threshold_above_admins", [](v1::Genesis& g) { g.set_admin_threshold(9); },
+       "admin_threshold"},
       {"threshold_zero", [](v1::Genesis& g) { g.set_admin_threshold(0); }, "admin_threshold"},
-      {"repeated_department", [](v1::Genesis& g) { *g.add_departments() = g.departments(0); }, "department"},
-      {"member_of_unknown_department", [](v1::Genesis& g) { g.mutable_members(0)->set_department("NOPE"); }, "unknown department"},
+      {"repeated_department", [](v1::Genesis& g) { *g.add_departments() = g.departments(0); },
+       "department"},
+      {"member_of_unknown_department",
+       [](v1::Genesis& g) { g.mutable_members(0)->set_department("NOPE"); }, "unknown department"},
       {"identity_clerk_outside_identity_authority",
        [](v1::Genesis& g) {
          for (auto& m : *g.mutable_members()) {
@@ -44,7 +48,8 @@ TEST(ExecutorGenesisTest, RejectsInvalidGenesis) {
          }
        },
        "IDENTITY_CLERK"},
-      {"type_with_unknown_issuer", [](v1::Genesis& g) { g.mutable_cert_types(0)->add_issuers("NOPE"); }, "unknown issuer"},
+      {"type_with_unknown_issuer",
+       [](v1::Genesis& g) { g.mutable_cert_types(0)->add_issuers("NOPE"); }, "unknown issuer"},
       {"service_with_unknown_type",
        [](v1::Genesis& g) {
          *g.add_services() = Service("X", "x", {"ASC"}, {"ASC"}, {}, CertLeaf("x", "NO_SUCH_TYPE"));
@@ -81,13 +86,15 @@ struct EnvelopeCase {
 
 TEST(ExecutorEnvelopeTest, RejectsBadEnvelopes) {
   const std::vector<EnvelopeCase> cases = {
-      {"undecodable_signed_tx", [](const Fixture&) { return Bytes("\xff\xff\xff", 3); }, v1::MALFORMED},
+      {"undecodable_signed_tx", [](const Fixture&) { return Bytes("\xff\xff\xff", 3); },
+       v1::MALFORMED},
       {"undecodable_body",
        [](const Fixture& f) {
          v1::SignedTx tx;
          tx.set_body("\xff\xff");
          tx.set_signer(f.Pub("PSB/issuer"));
-         tx.set_signature(f.suite().Sign(f.Key("PSB/issuer").secret_key, crypto::TxMessage(tx.body())).value());
+         tx.set_signature(
+             f.suite().Sign(f.Key("PSB/issuer").secret_key, crypto::TxMessage(tx.body())).value());
          return tx.SerializeAsString();
        },
        v1::MALFORMED},
@@ -98,7 +105,8 @@ TEST(ExecutorEnvelopeTest, RejectsBadEnvelopes) {
          return f.Anchor("PSB/issuer", kT1, a);
        },
        v1::MALFORMED},
-      {"no_payload", [](const Fixture& f) { return f.Sign(f.Body(kT1), "PSB/issuer"); }, v1::MALFORMED},
+      {"no_payload", [](const Fixture& f) { return f.Sign(f.Body(kT1), "PSB/issuer"); },
+       v1::MALFORMED},
       {"wrong_chain",
        [](const Fixture& f) {
          auto b = f.Body(kT1);
@@ -141,7 +149,8 @@ TEST(ExecutorEnvelopeTest, RejectsBadEnvelopes) {
        v1::BAD_SIGNATURE},
       {"unknown_signer",
        [](const Fixture& f) {
-         return f.Anchor("stranger", kT1, f.Cert("c1", "ID_CARD", "PSB", f.HolderRef("1"), kGenesisTimeMs));
+         return f.Anchor("stranger", kT1,
+                         f.Cert("c1", "ID_CARD", "PSB", f.HolderRef("1"), kGenesisTimeMs));
        },
        v1::UNKNOWN_SIGNER},
       {"valid_anchor", [](const Fixture& f) { return AnchorId(f, "c1", kT1); }, v1::OK},
@@ -182,7 +191,8 @@ TEST(ExecutorEnvelopeTest, RejectedTxKeepsNoWritesButIsRemembered) {
   Fixture f;
   Chain chain(f);
   // CAB may not issue identity cards.
-  Bytes tx = f.Anchor("CAB/issuer", kT1, f.Cert("c1", "ID_CARD", "CAB", f.HolderRef("1"), kGenesisTimeMs));
+  Bytes tx =
+      f.Anchor("CAB/issuer", kT1, f.Cert("c1", "ID_CARD", "CAB", f.HolderRef("1"), kGenesisTimeMs));
   auto out = chain.Apply({tx}, kT1);
   EXPECT_EQ(Decode(out.receipts[0]).code(), v1::PERMISSION_DENIED);
   EXPECT_FALSE(GetCertificate(chain.state(), "c1")->has_value());
@@ -194,7 +204,8 @@ TEST(ExecutorEnvelopeTest, ReplayIndexIsPrunedOnceTheTxHasExpired) {
   Fixture f;
   Chain chain(f);
   auto body = f.Body(kT1, kT1 + 5000);
-  *body.mutable_anchor_certificate() = f.Cert("c1", "ID_CARD", "PSB", f.HolderRef("1"), kGenesisTimeMs);
+  *body.mutable_anchor_certificate() =
+      f.Cert("c1", "ID_CARD", "PSB", f.HolderRef("1"), kGenesisTimeMs);
   Bytes tx = f.Sign(body, "PSB/issuer");
   auto out = chain.Apply({tx}, kT1);
   Bytes seen = keys::Seen(out.tx_ids[0].view());
@@ -217,7 +228,8 @@ TEST(ExecutorBlockTest, HeaderChainsAndCommitsToTxsReceiptsAndHistory) {
   crypto::Digest prev = chain.genesis_hash();
   for (int b = 0; b < 3; ++b) {
     std::vector<Bytes> txs;
-    for (int i = 0; i <= b; ++i) txs.push_back(AnchorId(f, "c" + std::to_string(b) + "-" + std::to_string(i), kT1));
+    for (int i = 0; i <= b; ++i)
+      txs.push_back(AnchorId(f, "c" + std::to_string(b) + "-" + std::to_string(i), kT1));
     txs.push_back("garbage");
     ExecOutput out = chain.Apply(txs, kT1 + b * 1000);
     v1::BlockHeader h;
@@ -285,8 +297,11 @@ TEST(ExecutorBlockTest, PresignedResultsAreTrusted) {
   EXPECT_FALSE(VerifyTxSignatures(f.suite(), "garbage"));
   std::vector<uint8_t> presigned = {1, 0};
   ExecInput in;
-  in.ctx = BlockContext{.height = Height(1), .time_ms = kT1, .proposer = NodeId(1),
-                        .raft_term = RaftTerm(1), .raft_index = RaftIndex(1)};
+  in.ctx = BlockContext{.height = Height(1),
+                        .time_ms = kT1,
+                        .proposer = NodeId(1),
+                        .raft_term = RaftTerm(1),
+                        .raft_index = RaftIndex(1)};
   in.prev_hash = chain.genesis_hash();
   in.txs = txs;
   in.state = &chain.state();
@@ -302,8 +317,9 @@ TEST(ExecutorBlockTest, RevokedKeySignsRestOfItsBlockButNothingAfter) {
   Chain chain(f);
   v1::Governance g;
   g.set_revoke_member(f.Pub("PSB/issuer"));
-  auto out = chain.Apply({f.Govern("PSB/admin", {"CAB/admin", "HRSS/admin"}, kT1, g), AnchorId(f, "same-block", kT1)},
-                         kT1);
+  auto out = chain.Apply(
+      {f.Govern("PSB/admin", {"CAB/admin", "HRSS/admin"}, kT1, g), AnchorId(f, "same-block", kT1)},
+      kT1);
   EXPECT_EQ(Decode(out.receipts[0]).code(), v1::OK) << Decode(out.receipts[0]).message();
   EXPECT_EQ(Decode(out.receipts[1]).code(), v1::OK);
   EXPECT_EQ(chain.ApplyOne(AnchorId(f, "next-block", kT1), kT1 + 1000).code(), v1::UNKNOWN_SIGNER);
@@ -313,7 +329,8 @@ TEST(ExecutorBlockTest, BlockTxLimitIsEnforced) {
   Fixture f;
   f.mutable_genesis().mutable_params()->set_max_block_txs(2);
   Chain chain(f);
-  auto out = chain.Apply({AnchorId(f, "a", kT1), AnchorId(f, "b", kT1), AnchorId(f, "c", kT1)}, kT1);
+  auto out =
+      chain.Apply({AnchorId(f, "a", kT1), AnchorId(f, "b", kT1), AnchorId(f, "c", kT1)}, kT1);
   EXPECT_EQ(Decode(out.receipts[1]).code(), v1::OK);
   EXPECT_EQ(Decode(out.receipts[2]).code(), v1::INVALID_ARGUMENT);
   EXPECT_FALSE(GetCertificate(chain.state(), "c")->has_value());

@@ -13,8 +13,8 @@
 //   MARRIAGE 结婚证 and DIVORCE 离婚证 (CAB; marriage), BIRTH_MED 出生医学证明
 //   (HOSP; birth), BIZ_LICENSE 营业执照 (AMR; business_registration),
 //   NO_CRIME 无犯罪记录证明 (PSB; criminal_record; 90 days default validity),
-//   SOCIAL_INS 社保缴纳证明 (HRSS and TAX, which collects premiums; social_insurance), HOUSE_DEED 不动产权证书
-//   (HOUSING; real_estate), LEASE_FILING 房屋租赁登记备案 (HOUSING; real_estate),
+//   SOCIAL_INS 社保缴纳证明 (HRSS and TAX, which collects premiums; social_insurance), HOUSE_DEED
+//   不动产权证书 (HOUSING; real_estate), LEASE_FILING 房屋租赁登记备案 (HOUSING; real_estate),
 //   TAX_REG 税务登记 (TAX; tax), and the e-bill
 //   MED_INVOICE 医疗收费票据 (EBILL; HOSP; medical_billing).
 //
@@ -80,23 +80,28 @@ class Fixture {
 
   // Certificates with attributes: salts are derived from cert id and name so
   // Disclose() can open the commitments later.
-  v1::AnchorCertificate Cert(std::string_view cert_id, std::string_view type_code,
-                             std::string_view issuer, ByteView holder_ref, int64_t issued_at_ms,
-                             int64_t valid_until_ms = 0,
-                             const std::vector<std::pair<std::string, std::string>>& attrs = {}) const;
+  v1::AnchorCertificate Cert(
+      std::string_view cert_id, std::string_view type_code, std::string_view issuer,
+      ByteView holder_ref, int64_t issued_at_ms, int64_t valid_until_ms = 0,
+      const std::vector<std::pair<std::string, std::string>>& attrs = {}) const;
   v1::AttributeDisclosure Disclose(std::string_view cert_id, std::string_view name,
                                    std::string_view value) const;
 
   // Typed payload helpers (each returns a signed tx).
   Bytes Anchor(std::string_view signer, int64_t now, const v1::AnchorCertificate& a) const;
-  Bytes Revoke(std::string_view signer, int64_t now, std::string_view cert_id, std::string_view reason = "吊销") const;
-  Bytes Suspend(std::string_view signer, int64_t now, std::string_view cert_id, std::string_view reason = "暂扣") const;
-  Bytes Reinstate(std::string_view signer, int64_t now, std::string_view cert_id, std::string_view reason = "恢复") const;
-  Bytes Supersede(std::string_view signer, int64_t now, std::string_view cert_id, std::string_view new_id,
-                  std::string_view reason = "换证") const;
-  Bytes RegisterHolder(std::string_view signer, int64_t now, ByteView ref, std::string_view holder_key) const;
-  Bytes RegisterAgent(std::string_view signer, int64_t now, ByteView ref, std::string_view agent_key,
-                      std::string_view relation = "guardian", int64_t valid_until_ms = 0, bool revoke = false) const;
+  Bytes Revoke(std::string_view signer, int64_t now, std::string_view cert_id,
+               std::string_view reason = "吊销") const;
+  Bytes Suspend(std::string_view signer, int64_t now, std::string_view cert_id,
+                std::string_view reason = "暂扣") const;
+  Bytes Reinstate(std::string_view signer, int64_t now, std::string_view cert_id,
+                  std::string_view reason = "恢复") const;
+  Bytes Supersede(std::string_view signer, int64_t now, std::string_view cert_id,
+                  std::string_view new_id, std::string_view reason = "换证") const;
+  Bytes RegisterHolder(std::string_view signer, int64_t now, ByteView ref,
+                       std::string_view holder_key) const;
+  Bytes RegisterAgent(std::string_view signer, int64_t now, ByteView ref,
+                      std::string_view agent_key, std::string_view relation = "guardian",
+                      int64_t valid_until_ms = 0, bool revoke = false) const;
   v1::GrantAuthorization GrantMsg(std::string_view grant_id, ByteView ref, std::string_view grantee,
                                   const std::vector<std::string>& data_types, int64_t not_before_ms,
                                   int64_t not_after_ms, uint32_t max_uses = 0) const;
@@ -104,8 +109,8 @@ class Fixture {
   Bytes Withdraw(std::string_view signer, int64_t now, std::string_view grant_id) const;
   Bytes DefineService(std::string_view signer, int64_t now, const v1::ServiceDefinition& s) const;
   Bytes DefineBundle(std::string_view signer, int64_t now, const v1::BundleDefinition& b) const;
-  v1::ProofRequest RequestMsg(std::string_view request_id, std::string_view service_code, ByteView ref,
-                              std::string_view reason = "窗口受理") const;
+  v1::ProofRequest RequestMsg(std::string_view request_id, std::string_view service_code,
+                              ByteView ref, std::string_view reason = "窗口受理") const;
   Bytes Request(std::string_view signer, int64_t now, const v1::ProofRequest& p) const;
   Bytes Govern(std::string_view signer, const std::vector<std::string>& cosigners, int64_t now,
                const v1::Governance& g) const;
@@ -137,22 +142,22 @@ v1::ServiceDefinition Service(std::string_view code, std::string_view name,
 // 出生登记: parent's 身份证 + 结婚证; consent (identity, marriage).
 v1::ServiceDefinition NewbornBirthRegistrationMatter();  // NEWBORN_BIRTH_REG; HOSP, ASC
 // 新生儿入户: 出生医学证明 (<= 365 days old) + 户口簿 (registered_city = 330100); consent.
-v1::ServiceDefinition NewbornHukouMatter();              // NEWBORN_HUKOU; PSB, ASC
+v1::ServiceDefinition NewbornHukouMatter();  // NEWBORN_HUKOU; PSB, ASC
 // 新生儿参保: 出生医学证明 + (户口簿 or 身份证); consent (birth, household_register).
-v1::ServiceDefinition NewbornMedicalInsuranceMatter();   // NEWBORN_MEDINS; HRSS, ASC
+v1::ServiceDefinition NewbornMedicalInsuranceMatter();  // NEWBORN_MEDINS; HRSS, ASC
 // 新生儿出生一件事: the three above under one request.
-v1::BundleDefinition NewbornBundle();                    // NEWBORN_BUNDLE
+v1::BundleDefinition NewbornBundle();  // NEWBORN_BUNDLE
 // 购房资格审核: 身份证; local 户口簿 or >= 60 months of 社保 (proof <= 30 days old);
 // marital status by 结婚证 or 离婚证; consent incl. real_estate.
-v1::ServiceDefinition HousePurchaseMatter();             // HOUSE_PURCHASE; HOUSING, ASC
+v1::ServiceDefinition HousePurchaseMatter();  // HOUSE_PURCHASE; HOUSING, ASC
 // 退休养老金申领: 身份证 (birth_year <= 1965), 社保缴纳证明 (contribution_years >= 15,
 // <= 90 days old), 户口簿; consent (identity, social_insurance, household_register).
-v1::ServiceDefinition PensionClaimMatter();              // PENSION_CLAIM; HRSS, ASC
+v1::ServiceDefinition PensionClaimMatter();  // PENSION_CLAIM; HRSS, ASC
 // 企业开办 (seal, tax and social-insurance registration after licensing), for a
 // company holder (code type 001): 营业执照 from AMR (<= 90 days old, company_type
 // one of 有限责任公司/股份有限公司/个人独资企业) + premises (不动产权证书 or
 // 房屋租赁登记备案); consent, typically granted by the legal representative as agent.
-v1::ServiceDefinition CompanyStartupMatter();            // COMPANY_STARTUP; PSB, TAX, HRSS, ASC
+v1::ServiceDefinition CompanyStartupMatter();  // COMPANY_STARTUP; PSB, TAX, HRSS, ASC
 
 // Drives an Executor block by block over a MemState, like a node would:
 // applies the write set, keeps the previous header, the history frontier and

@@ -50,7 +50,8 @@ TEST(OverlayStateTest, ScanMergesInKeyOrderAcrossPages) {
     if (page->size() < 2) break;
     after = page->back().first;
   }
-  EXPECT_EQ(all, (std::vector<Bytes>{"p/a", "p/cc", "p/e", "p/f", "p/g", "p/h", "p/i", "p/j", "p/z"}));
+  EXPECT_EQ(all,
+            (std::vector<Bytes>{"p/a", "p/cc", "p/e", "p/f", "p/g", "p/h", "p/i", "p/j", "p/z"}));
   auto e = o.Scan("p/e", "", 1);
   EXPECT_EQ((*e)[0].second, "changed");
 }

@@ -74,9 +74,10 @@ v1::GrantAuthorization GrantTo(const Fixture& f, std::string id, std::string gra
   return f.GrantMsg(id, Citizen(f), grantee, {"identity"}, kGenesisTimeMs, kT1 + kYearMs);
 }
 v1::ServiceDefinition SimpleService(std::string code = "SIMPLE", uint32_t version = 1) {
-  return Service(code, "简单事项", {"HOUSING"}, {"HOUSING"}, {"identity"},
-                 AllOf("all", {CertLeaf("身份证", "ID_CARD", {"PSB"}), ConsentLeaf("授权", {"identity"})}),
-                 version);
+  return Service(
+      code, "简单事项", {"HOUSING"}, {"HOUSING"}, {"identity"},
+      AllOf("all", {CertLeaf("身份证", "ID_CARD", {"PSB"}), ConsentLeaf("授权", {"identity"})}),
+      version);
 }
 v1::Requirement Deep(int depth) {
   if (depth == 1) return CertLeaf("leaf", "ID_CARD");
@@ -93,37 +94,55 @@ std::vector<PermCase> Cases() {
       {"gov_add_department_below_quorum", None,
        [](F f) { return Gov(f, AddDept("EDU"), "PSB/admin", {"CAB/admin"}); }, v1::QUORUM_NOT_MET},
       {"gov_repeated_cosigner_counts_once", None,
-       [](F f) { return Gov(f, AddDept("EDU"), "PSB/admin", {"CAB/admin", "CAB/admin", "PSB/admin"}); },
+       [](F f) {
+         return Gov(f, AddDept("EDU"), "PSB/admin", {"CAB/admin", "CAB/admin", "PSB/admin"});
+       },
        v1::QUORUM_NOT_MET},
       {"gov_non_admin_cosigners_do_not_count", None,
-       [](F f) { return Gov(f, AddDept("EDU"), "PSB/admin", {"CAB/issuer", "HRSS/service"}); }, v1::QUORUM_NOT_MET},
+       [](F f) {
+         return Gov(f, AddDept("EDU"), "PSB/admin", {"CAB/issuer", "HRSS/service"});
+       },
+       v1::QUORUM_NOT_MET},
       {"gov_signer_must_be_admin", None,
-       [](F f) { return Gov(f, AddDept("EDU"), "PSB/issuer", {"CAB/admin", "HRSS/admin", "AMR/admin"}); },
+       [](F f) {
+         return Gov(f, AddDept("EDU"), "PSB/issuer", {"CAB/admin", "HRSS/admin", "AMR/admin"});
+       },
        v1::PERMISSION_DENIED},
-      {"gov_unknown_signer", None, [](F f) { return Gov(f, AddDept("EDU"), "stranger"); }, v1::UNKNOWN_SIGNER},
-      {"gov_department_codes_never_reused", None, [](F f) { return Gov(f, AddDept("CAB")); }, v1::ALREADY_EXISTS},
-      {"gov_add_member", None, [](F f) { return Gov(f, AddMember(f, "new", "CAB", v1::ISSUING_CLERK)); }, v1::OK},
+      {"gov_unknown_signer", None, [](F f) { return Gov(f, AddDept("EDU"), "stranger"); },
+       v1::UNKNOWN_SIGNER},
+      {"gov_department_codes_never_reused", None, [](F f) { return Gov(f, AddDept("CAB")); },
+       v1::ALREADY_EXISTS},
+      {"gov_add_member", None,
+       [](F f) { return Gov(f, AddMember(f, "new", "CAB", v1::ISSUING_CLERK)); }, v1::OK},
       {"gov_add_member_unknown_department", None,
        [](F f) { return Gov(f, AddMember(f, "new", "EDU", v1::ISSUING_CLERK)); }, v1::NOT_FOUND},
       {"gov_add_member_key_in_use", None,
-       [](F f) { return Gov(f, AddMember(f, "CAB/issuer", "CAB", v1::ISSUING_CLERK)); }, v1::ALREADY_EXISTS},
+       [](F f) { return Gov(f, AddMember(f, "CAB/issuer", "CAB", v1::ISSUING_CLERK)); },
+       v1::ALREADY_EXISTS},
       {"gov_add_member_holder_key_in_use", [](F f) { return Txs{RegisterCitizen(f)}; },
-       [](F f) { return Gov(f, AddMember(f, "citizen", "CAB", v1::ISSUING_CLERK)); }, v1::ALREADY_EXISTS},
+       [](F f) { return Gov(f, AddMember(f, "citizen", "CAB", v1::ISSUING_CLERK)); },
+       v1::ALREADY_EXISTS},
       {"gov_identity_clerk_only_in_identity_authority", None,
-       [](F f) { return Gov(f, AddMember(f, "new", "CAB", v1::IDENTITY_CLERK)); }, v1::INVALID_ARGUMENT},
-      {"gov_revoke_member", None, [](F f) { return Gov(f, RevokeMember(f, "CAB/issuer")); }, v1::OK},
-      {"gov_revoke_unknown_member", None, [](F f) { return Gov(f, RevokeMember(f, "stranger")); }, v1::NOT_FOUND},
+       [](F f) { return Gov(f, AddMember(f, "new", "CAB", v1::IDENTITY_CLERK)); },
+       v1::INVALID_ARGUMENT},
+      {"gov_revoke_member", None, [](F f) { return Gov(f, RevokeMember(f, "CAB/issuer")); },
+       v1::OK},
+      {"gov_revoke_unknown_member", None, [](F f) { return Gov(f, RevokeMember(f, "stranger")); },
+       v1::NOT_FOUND},
       {"gov_revoke_admin_below_threshold", [](F f) { return Txs{Gov(f, Threshold(8))}; },
        [](F f) {
          return Gov(f, RevokeMember(f, "TAX/admin"), "PSB/admin",
-                    {"CAB/admin", "HRSS/admin", "AMR/admin", "HOSP/admin", "HOUSING/admin", "ASC/admin", "TAX/admin"},
+                    {"CAB/admin", "HRSS/admin", "AMR/admin", "HOSP/admin", "HOUSING/admin",
+                     "ASC/admin", "TAX/admin"},
                     kT2);
        },
        v1::INVALID_STATE},
-      {"gov_threshold_above_admin_count", None, [](F f) { return Gov(f, Threshold(9)); }, v1::INVALID_ARGUMENT},
+      {"gov_threshold_above_admin_count", None, [](F f) { return Gov(f, Threshold(9)); },
+       v1::INVALID_ARGUMENT},
       {"gov_raised_threshold_applies", [](F f) { return Txs{Gov(f, Threshold(4))}; },
        [](F f) { return Gov(f, AddDept("EDU"), "PSB/admin", kQuorum, kT2); }, v1::QUORUM_NOT_MET},
-      {"gov_revoked_admin_cannot_cosign_next_block", [](F f) { return Txs{Gov(f, RevokeMember(f, "HRSS/admin"))}; },
+      {"gov_revoked_admin_cannot_cosign_next_block",
+       [](F f) { return Txs{Gov(f, RevokeMember(f, "HRSS/admin"))}; },
        [](F f) { return Gov(f, AddDept("EDU"), "PSB/admin", kQuorum, kT2); }, v1::QUORUM_NOT_MET},
       {"gov_rotated_key_signs_nothing_next_block",
        [](F f) {
@@ -148,16 +167,19 @@ std::vector<PermCase> Cases() {
          return Txs{Gov(f, g)};
        },
        [](F f) {
-         return f.Anchor("HOSP/issuer", kT2, f.Cert("b1", "BIRTH_MED", "HOSP", Citizen(f), kGenesisTimeMs));
+         return f.Anchor("HOSP/issuer", kT2,
+                         f.Cert("b1", "BIRTH_MED", "HOSP", Citizen(f), kGenesisTimeMs));
        },
        v1::UNKNOWN_SIGNER},
-      {"gov_register_cert_type", None, [](F f) { return Gov(f, CertTypeGov("FISCAL_BILL", v1::EBILL, {"TAX"})); },
-       v1::OK},
+      {"gov_register_cert_type", None,
+       [](F f) { return Gov(f, CertTypeGov("FISCAL_BILL", v1::EBILL, {"TAX"})); }, v1::OK},
       {"gov_cert_type_unknown_issuer", None,
        [](F f) { return Gov(f, CertTypeGov("FISCAL_BILL", v1::EBILL, {"EDU"})); }, v1::NOT_FOUND},
       {"gov_cert_type_class_cannot_change", None,
-       [](F f) { return Gov(f, CertTypeGov("ID_CARD", v1::EBILL, {"PSB"})); }, v1::INVALID_ARGUMENT},
-      {"gov_changed_issuers_apply", [](F f) { return Txs{Gov(f, CertTypeGov("ID_CARD", v1::CERTIFICATE, {"ASC"}))}; },
+       [](F f) { return Gov(f, CertTypeGov("ID_CARD", v1::EBILL, {"PSB"})); },
+       v1::INVALID_ARGUMENT},
+      {"gov_changed_issuers_apply",
+       [](F f) { return Txs{Gov(f, CertTypeGov("ID_CARD", v1::CERTIFICATE, {"ASC"}))}; },
        [](F f) { return AnchorId(f, "c1", kT2); }, v1::PERMISSION_DENIED},
       {"gov_set_node", None,
        [](F f) {
@@ -173,18 +195,29 @@ std::vector<PermCase> Cases() {
       // ---- certificate registry
       {"anchor_by_permitted_issuer", None, [](F f) { return AnchorId(f, "c1"); }, v1::OK},
       {"anchor_ebill_by_hospital", None,
-       [](F f) { return f.Anchor("HOSP/issuer", kT1, f.Cert("inv1", "MED_INVOICE", "HOSP", Citizen(f), kT1)); }, v1::OK},
+       [](F f) {
+         return f.Anchor("HOSP/issuer", kT1,
+                         f.Cert("inv1", "MED_INVOICE", "HOSP", Citizen(f), kT1));
+       },
+       v1::OK},
       {"anchor_issuer_field_must_be_signer_department", None,
-       [](F f) { return f.Anchor("HOSP/issuer", kT1, IdCard(f, "c1", Citizen(f))); }, v1::PERMISSION_DENIED},
+       [](F f) { return f.Anchor("HOSP/issuer", kT1, IdCard(f, "c1", Citizen(f))); },
+       v1::PERMISSION_DENIED},
       {"anchor_department_not_permitted_for_type", None,
-       [](F f) { return f.Anchor("CAB/issuer", kT1, f.Cert("c1", "ID_CARD", "CAB", Citizen(f), kT1)); },
+       [](F f) {
+         return f.Anchor("CAB/issuer", kT1, f.Cert("c1", "ID_CARD", "CAB", Citizen(f), kT1));
+       },
        v1::PERMISSION_DENIED},
       {"anchor_needs_issuing_clerk_role", None,
-       [](F f) { return f.Anchor("PSB/service", kT1, IdCard(f, "c1", Citizen(f))); }, v1::PERMISSION_DENIED},
-      {"anchor_unknown_signer", None, [](F f) { return f.Anchor("stranger", kT1, IdCard(f, "c1", Citizen(f))); },
+       [](F f) { return f.Anchor("PSB/service", kT1, IdCard(f, "c1", Citizen(f))); },
+       v1::PERMISSION_DENIED},
+      {"anchor_unknown_signer", None,
+       [](F f) { return f.Anchor("stranger", kT1, IdCard(f, "c1", Citizen(f))); },
        v1::UNKNOWN_SIGNER},
       {"anchor_unknown_type", None,
-       [](F f) { return f.Anchor("PSB/issuer", kT1, f.Cert("c1", "PASSPORT", "PSB", Citizen(f), kT1)); },
+       [](F f) {
+         return f.Anchor("PSB/issuer", kT1, f.Cert("c1", "PASSPORT", "PSB", Citizen(f), kT1));
+       },
        v1::NOT_FOUND},
       {"anchor_duplicate_cert_id", [](F f) { return Txs{AnchorId(f, "c1")}; },
        [](F f) {
@@ -201,9 +234,13 @@ std::vector<PermCase> Cases() {
        },
        v1::ALREADY_EXISTS},
       {"anchor_holder_ref_must_be_a_digest", None,
-       [](F f) { return f.Anchor("PSB/issuer", kT1, IdCard(f, "c1", "110101199001011234")); }, v1::INVALID_ARGUMENT},
+       [](F f) { return f.Anchor("PSB/issuer", kT1, IdCard(f, "c1", "110101199001011234")); },
+       v1::INVALID_ARGUMENT},
       {"anchor_validity_ends_before_it_starts", None,
-       [](F f) { return f.Anchor("PSB/issuer", kT1, f.Cert("c1", "ID_CARD", "PSB", Citizen(f), kT1, kT1 - 1)); },
+       [](F f) {
+         return f.Anchor("PSB/issuer", kT1,
+                         f.Cert("c1", "ID_CARD", "PSB", Citizen(f), kT1, kT1 - 1));
+       },
        v1::INVALID_ARGUMENT},
       {"revoke_by_issuer", [](F f) { return Txs{AnchorId(f, "c1")}; },
        [](F f) { return f.Revoke("PSB/issuer", kT2, "c1"); }, v1::OK},
@@ -213,24 +250,41 @@ std::vector<PermCase> Cases() {
        [](F f) { return f.Revoke("PSB/admin", kT2, "c1"); }, v1::PERMISSION_DENIED},
       {"revoke_needs_reason", [](F f) { return Txs{AnchorId(f, "c1")}; },
        [](F f) { return f.Revoke("PSB/issuer", kT2, "c1", ""); }, v1::INVALID_ARGUMENT},
-      {"revoke_unknown_certificate", None, [](F f) { return f.Revoke("PSB/issuer", kT1, "nope"); }, v1::NOT_FOUND},
-      {"revoke_twice", [](F f) { return Txs{AnchorId(f, "c1"), f.Revoke("PSB/issuer", kT1, "c1")}; },
+      {"revoke_unknown_certificate", None, [](F f) { return f.Revoke("PSB/issuer", kT1, "nope"); },
+       v1::NOT_FOUND},
+      {"revoke_twice",
+       [](F f) {
+         return Txs{AnchorId(f, "c1"), f.Revoke("PSB/issuer", kT1, "c1")};
+       },
        [](F f) { return f.Revoke("PSB/issuer", kT2, "c1"); }, v1::INVALID_STATE},
       {"suspend_valid", [](F f) { return Txs{AnchorId(f, "c1")}; },
        [](F f) { return f.Suspend("PSB/issuer", kT2, "c1"); }, v1::OK},
-      {"suspend_revoked", [](F f) { return Txs{AnchorId(f, "c1"), f.Revoke("PSB/issuer", kT1, "c1")}; },
+      {"suspend_revoked",
+       [](F f) {
+         return Txs{AnchorId(f, "c1"), f.Revoke("PSB/issuer", kT1, "c1")};
+       },
        [](F f) { return f.Suspend("PSB/issuer", kT2, "c1"); }, v1::INVALID_STATE},
-      {"reinstate_suspended", [](F f) { return Txs{AnchorId(f, "c1"), f.Suspend("PSB/issuer", kT1, "c1")}; },
+      {"reinstate_suspended",
+       [](F f) {
+         return Txs{AnchorId(f, "c1"), f.Suspend("PSB/issuer", kT1, "c1")};
+       },
        [](F f) { return f.Reinstate("PSB/issuer", kT2, "c1"); }, v1::OK},
       {"reinstate_valid", [](F f) { return Txs{AnchorId(f, "c1")}; },
        [](F f) { return f.Reinstate("PSB/issuer", kT2, "c1"); }, v1::INVALID_STATE},
       {"reinstate_by_other_department",
-       [](F f) { return Txs{AnchorId(f, "c1"), f.Suspend("PSB/issuer", kT1, "c1")}; },
+       [](F f) {
+         return Txs{AnchorId(f, "c1"), f.Suspend("PSB/issuer", kT1, "c1")};
+       },
        [](F f) { return f.Reinstate("AMR/issuer", kT2, "c1"); }, v1::PERMISSION_DENIED},
-      {"supersede_with_same_holder_and_type", [](F f) { return Txs{AnchorId(f, "c1"), AnchorId(f, "c2")}; },
+      {"supersede_with_same_holder_and_type",
+       [](F f) {
+         return Txs{AnchorId(f, "c1"), AnchorId(f, "c2")};
+       },
        [](F f) { return f.Supersede("PSB/issuer", kT2, "c1", "c2"); }, v1::OK},
       {"supersede_with_other_holder",
-       [](F f) { return Txs{AnchorId(f, "c1"), f.Anchor("PSB/issuer", kT1, IdCard(f, "c2", Other(f)))}; },
+       [](F f) {
+         return Txs{AnchorId(f, "c1"), f.Anchor("PSB/issuer", kT1, IdCard(f, "c2", Other(f)))};
+       },
        [](F f) { return f.Supersede("PSB/issuer", kT2, "c1", "c2"); }, v1::INVALID_ARGUMENT},
       {"supersede_with_unanchored", [](F f) { return Txs{AnchorId(f, "c1")}; },
        [](F f) { return f.Supersede("PSB/issuer", kT2, "c1", "c2"); }, v1::NOT_FOUND},
@@ -239,44 +293,67 @@ std::vector<PermCase> Cases() {
       // ---- holders, agents, consent
       {"register_holder_by_identity_clerk", None, [](F f) { return RegisterCitizen(f); }, v1::OK},
       {"register_holder_needs_identity_clerk_role", None,
-       [](F f) { return f.RegisterHolder("PSB/issuer", kT1, Citizen(f), "citizen"); }, v1::PERMISSION_DENIED},
+       [](F f) { return f.RegisterHolder("PSB/issuer", kT1, Citizen(f), "citizen"); },
+       v1::PERMISSION_DENIED},
       {"register_holder_needs_identity_authority", None,
-       [](F f) { return f.RegisterHolder("CAB/admin", kT1, Citizen(f), "citizen"); }, v1::PERMISSION_DENIED},
+       [](F f) { return f.RegisterHolder("CAB/admin", kT1, Citizen(f), "citizen"); },
+       v1::PERMISSION_DENIED},
       {"register_holder_key_reused", [](F f) { return Txs{RegisterCitizen(f)}; },
-       [](F f) { return f.RegisterHolder("PSB/identity", kT2, Other(f), "citizen"); }, v1::ALREADY_EXISTS},
+       [](F f) { return f.RegisterHolder("PSB/identity", kT2, Other(f), "citizen"); },
+       v1::ALREADY_EXISTS},
       {"register_holder_member_key", None,
-       [](F f) { return f.RegisterHolder("PSB/identity", kT1, Citizen(f), "CAB/issuer"); }, v1::ALREADY_EXISTS},
+       [](F f) { return f.RegisterHolder("PSB/identity", kT1, Citizen(f), "CAB/issuer"); },
+       v1::ALREADY_EXISTS},
       {"register_agent_by_identity_clerk", None,
        [](F f) { return f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian"); }, v1::OK},
       {"register_agent_needs_identity_clerk", None,
-       [](F f) { return f.RegisterAgent("CAB/issuer", kT1, Citizen(f), "guardian"); }, v1::PERMISSION_DENIED},
+       [](F f) { return f.RegisterAgent("CAB/issuer", kT1, Citizen(f), "guardian"); },
+       v1::PERMISSION_DENIED},
       {"register_agent_member_key", None,
-       [](F f) { return f.RegisterAgent("PSB/identity", kT1, Citizen(f), "CAB/issuer"); }, v1::INVALID_ARGUMENT},
+       [](F f) { return f.RegisterAgent("PSB/identity", kT1, Citizen(f), "CAB/issuer"); },
+       v1::INVALID_ARGUMENT},
       {"end_unknown_agency", None,
-       [](F f) { return f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian", "guardian", 0, true); },
+       [](F f) {
+         return f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian", "guardian", 0, true);
+       },
        v1::NOT_FOUND},
       {"grant_by_holder", [](F f) { return Txs{RegisterCitizen(f)}; },
        [](F f) { return f.Grant("citizen", kT2, GrantTo(f, "g1")); }, v1::OK},
-      {"grant_by_unregistered_key", None, [](F f) { return f.Grant("citizen", kT1, GrantTo(f, "g1")); },
-       v1::PERMISSION_DENIED},
-      {"grant_by_another_holder", [](F f) { return Txs{RegisterCitizen(f), f.RegisterHolder("PSB/identity", kT1, Other(f), "other")}; },
+      {"grant_by_unregistered_key", None,
+       [](F f) { return f.Grant("citizen", kT1, GrantTo(f, "g1")); }, v1::PERMISSION_DENIED},
+      {"grant_by_another_holder",
+       [](F f) {
+         return Txs{RegisterCitizen(f), f.RegisterHolder("PSB/identity", kT1, Other(f), "other")};
+       },
        [](F f) { return f.Grant("other", kT2, GrantTo(f, "g1")); }, v1::PERMISSION_DENIED},
-      {"grant_by_department_member", None, [](F f) { return f.Grant("HOUSING/service", kT1, GrantTo(f, "g1")); },
+      {"grant_by_department_member", None,
+       [](F f) { return f.Grant("HOUSING/service", kT1, GrantTo(f, "g1")); },
        v1::PERMISSION_DENIED},
-      {"grant_by_replaced_holder_key", [](F f) { return Txs{RegisterCitizen(f), RegisterCitizen(f, "citizen-new")}; },
+      {"grant_by_replaced_holder_key",
+       [](F f) {
+         return Txs{RegisterCitizen(f), RegisterCitizen(f, "citizen-new")};
+       },
        [](F f) { return f.Grant("citizen", kT2, GrantTo(f, "g1")); }, v1::PERMISSION_DENIED},
-      {"grant_by_new_holder_key", [](F f) { return Txs{RegisterCitizen(f), RegisterCitizen(f, "citizen-new")}; },
+      {"grant_by_new_holder_key",
+       [](F f) {
+         return Txs{RegisterCitizen(f), RegisterCitizen(f, "citizen-new")};
+       },
        [](F f) { return f.Grant("citizen-new", kT2, GrantTo(f, "g1")); }, v1::OK},
-      {"grant_by_agent", [](F f) { return Txs{f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian")}; },
+      {"grant_by_agent",
+       [](F f) { return Txs{f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian")}; },
        [](F f) { return f.Grant("guardian", kT2, GrantTo(f, "g1")); }, v1::OK},
       {"grant_by_ended_agent",
        [](F f) {
-         return Txs{f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian"),
-                    f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian", "guardian", 0, true)};
+         return Txs{
+             f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian"),
+             f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian", "guardian", 0, true)};
        },
        [](F f) { return f.Grant("guardian", kT2, GrantTo(f, "g1")); }, v1::PERMISSION_DENIED},
       {"grant_by_expired_agent",
-       [](F f) { return Txs{f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian", "entrusted", kT1 + 10)}; },
+       [](F f) {
+         return Txs{
+             f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian", "entrusted", kT1 + 10)};
+       },
        [](F f) { return f.Grant("guardian", kT2, GrantTo(f, "g1")); }, v1::PERMISSION_DENIED},
       {"grant_by_agent_of_another_holder",
        [](F f) { return Txs{f.RegisterAgent("PSB/identity", kT1, Other(f), "guardian")}; },
@@ -297,26 +374,39 @@ std::vector<PermCase> Cases() {
          return f.Grant("citizen", kT2, g);
        },
        v1::INVALID_ARGUMENT},
-      {"grant_id_reused", [](F f) { return Txs{RegisterCitizen(f), f.Grant("citizen", kT1, GrantTo(f, "g1"))}; },
+      {"grant_id_reused",
+       [](F f) {
+         return Txs{RegisterCitizen(f), f.Grant("citizen", kT1, GrantTo(f, "g1"))};
+       },
        [](F f) { return f.Grant("citizen", kT2, GrantTo(f, "g1", "ASC")); }, v1::ALREADY_EXISTS},
-      {"withdraw_by_holder", [](F f) { return Txs{RegisterCitizen(f), f.Grant("citizen", kT1, GrantTo(f, "g1"))}; },
+      {"withdraw_by_holder",
+       [](F f) {
+         return Txs{RegisterCitizen(f), f.Grant("citizen", kT1, GrantTo(f, "g1"))};
+       },
        [](F f) { return f.Withdraw("citizen", kT2, "g1"); }, v1::OK},
       {"withdraw_by_grantee_department",
-       [](F f) { return Txs{RegisterCitizen(f), f.Grant("citizen", kT1, GrantTo(f, "g1"))}; },
+       [](F f) {
+         return Txs{RegisterCitizen(f), f.Grant("citizen", kT1, GrantTo(f, "g1"))};
+       },
        [](F f) { return f.Withdraw("HOUSING/service", kT2, "g1"); }, v1::PERMISSION_DENIED},
       {"withdraw_twice",
-       [](F f) { return Txs{RegisterCitizen(f), f.Grant("citizen", kT1, GrantTo(f, "g1")), f.Withdraw("citizen", kT1, "g1")}; },
+       [](F f) {
+         return Txs{RegisterCitizen(f), f.Grant("citizen", kT1, GrantTo(f, "g1")),
+                    f.Withdraw("citizen", kT1, "g1")};
+       },
        [](F f) { return f.Withdraw("citizen", kT2, "g1"); }, v1::INVALID_STATE},
       {"withdraw_unknown_grant", [](F f) { return Txs{RegisterCitizen(f)}; },
        [](F f) { return f.Withdraw("citizen", kT2, "nope"); }, v1::NOT_FOUND},
       {"withdraw_by_granting_agent",
        [](F f) {
-         return Txs{f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian"), f.Grant("guardian", kT1, GrantTo(f, "g1"))};
+         return Txs{f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian"),
+                    f.Grant("guardian", kT1, GrantTo(f, "g1"))};
        },
        [](F f) { return f.Withdraw("guardian", kT2, "g1"); }, v1::OK},
       {"withdraw_agent_grant_by_holder",
        [](F f) {
-         return Txs{RegisterCitizen(f), f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian"),
+         return Txs{RegisterCitizen(f),
+                    f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian"),
                     f.Grant("guardian", kT1, GrantTo(f, "g1"))};
        },
        [](F f) { return f.Withdraw("citizen", kT2, "g1"); }, v1::OK},
@@ -329,26 +419,36 @@ std::vector<PermCase> Cases() {
        [](F f) { return f.Withdraw("guardian-2", kT2, "g1"); }, v1::PERMISSION_DENIED},
       {"withdraw_holder_grant_by_agent",
        [](F f) {
-         return Txs{RegisterCitizen(f), f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian"),
+         return Txs{RegisterCitizen(f),
+                    f.RegisterAgent("PSB/identity", kT1, Citizen(f), "guardian"),
                     f.Grant("citizen", kT1, GrantTo(f, "g1"))};
        },
        [](F f) { return f.Withdraw("guardian", kT2, "g1"); }, v1::PERMISSION_DENIED},
       // ---- service matters and bundles
-      {"define_service_v1_by_any_admin", None, [](F f) { return f.DefineService("TAX/admin", kT1, SimpleService()); },
-       v1::OK},
-      {"define_service_needs_admin", None, [](F f) { return f.DefineService("HOUSING/service", kT1, SimpleService()); },
+      {"define_service_v1_by_any_admin", None,
+       [](F f) { return f.DefineService("TAX/admin", kT1, SimpleService()); }, v1::OK},
+      {"define_service_needs_admin", None,
+       [](F f) { return f.DefineService("HOUSING/service", kT1, SimpleService()); },
        v1::PERMISSION_DENIED},
-      {"define_service_v1_twice", [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
-       [](F f) { return f.DefineService("HOUSING/admin", kT2, SimpleService()); }, v1::ALREADY_EXISTS},
-      {"define_service_v2_by_owner", [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
-       [](F f) { return f.DefineService("HOUSING/admin", kT2, SimpleService("SIMPLE", 2)); }, v1::OK},
-      {"define_service_v2_by_non_owner", [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
-       [](F f) { return f.DefineService("TAX/admin", kT2, SimpleService("SIMPLE", 2)); }, v1::PERMISSION_DENIED},
+      {"define_service_v1_twice",
+       [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
+       [](F f) { return f.DefineService("HOUSING/admin", kT2, SimpleService()); },
+       v1::ALREADY_EXISTS},
+      {"define_service_v2_by_owner",
+       [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
+       [](F f) { return f.DefineService("HOUSING/admin", kT2, SimpleService("SIMPLE", 2)); },
+       v1::OK},
+      {"define_service_v2_by_non_owner",
+       [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
+       [](F f) { return f.DefineService("TAX/admin", kT2, SimpleService("SIMPLE", 2)); },
+       v1::PERMISSION_DENIED},
       {"define_service_skipping_a_version",
        [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
-       [](F f) { return f.DefineService("HOUSING/admin", kT2, SimpleService("SIMPLE", 3)); }, v1::INVALID_STATE},
+       [](F f) { return f.DefineService("HOUSING/admin", kT2, SimpleService("SIMPLE", 3)); },
+       v1::INVALID_STATE},
       {"define_service_first_version_not_1", None,
-       [](F f) { return f.DefineService("HOUSING/admin", kT1, SimpleService("SIMPLE", 2)); }, v1::INVALID_STATE},
+       [](F f) { return f.DefineService("HOUSING/admin", kT1, SimpleService("SIMPLE", 2)); },
+       v1::INVALID_STATE},
       {"define_service_tree_too_deep", None,
        [](F f) {
          auto s = SimpleService();
@@ -409,8 +509,8 @@ std::vector<PermCase> Cases() {
       {"define_service_bad_predicate", None,
        [](F f) {
          auto s = SimpleService();
-         *s.mutable_requirement() =
-             CertLeaf("x", "ID_CARD", {}, 0, {Pred("birth_year", v1::AttributePredicate::INT_GTE, {"abc"})});
+         *s.mutable_requirement() = CertLeaf(
+             "x", "ID_CARD", {}, 0, {Pred("birth_year", v1::AttributePredicate::INT_GTE, {"abc"})});
          return f.DefineService("HOUSING/admin", kT1, s);
        },
        v1::INVALID_ARGUMENT},
@@ -421,7 +521,8 @@ std::vector<PermCase> Cases() {
          return f.DefineService("HOUSING/admin", kT1, s);
        },
        v1::INVALID_ARGUMENT},
-      {"define_bundle", [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
+      {"define_bundle",
+       [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
        [](F f) {
          v1::BundleDefinition b;
          b.set_code("B");
@@ -444,26 +545,49 @@ std::vector<PermCase> Cases() {
        },
        v1::NOT_FOUND},
       // ---- proof requests
-      {"request_by_service_system", [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
-       [](F f) { return f.Request("HOUSING/service", kT2, f.RequestMsg("r1", "SIMPLE", Citizen(f))); }, v1::OK},
-      {"request_by_verifying_clerk", [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
-       [](F f) { return f.Request("HOUSING/verifier", kT2, f.RequestMsg("r1", "SIMPLE", Citizen(f))); }, v1::OK},
-      {"request_by_issuing_clerk", [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
-       [](F f) { return f.Request("HOUSING/issuer", kT2, f.RequestMsg("r1", "SIMPLE", Citizen(f))); },
+      {"request_by_service_system",
+       [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
+       [](F f) {
+         return f.Request("HOUSING/service", kT2, f.RequestMsg("r1", "SIMPLE", Citizen(f)));
+       },
+       v1::OK},
+      {"request_by_verifying_clerk",
+       [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
+       [](F f) {
+         return f.Request("HOUSING/verifier", kT2, f.RequestMsg("r1", "SIMPLE", Citizen(f)));
+       },
+       v1::OK},
+      {"request_by_issuing_clerk",
+       [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
+       [](F f) {
+         return f.Request("HOUSING/issuer", kT2, f.RequestMsg("r1", "SIMPLE", Citizen(f)));
+       },
        v1::PERMISSION_DENIED},
-      {"request_by_holder_key", [](F f) { return Txs{RegisterCitizen(f), f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
-       [](F f) { return f.Request("citizen", kT2, f.RequestMsg("r1", "SIMPLE", Citizen(f))); }, v1::UNKNOWN_SIGNER},
-      {"request_needs_reason", [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
-       [](F f) { return f.Request("HOUSING/service", kT2, f.RequestMsg("r1", "SIMPLE", Citizen(f), "")); },
+      {"request_by_holder_key",
+       [](F f) {
+         return Txs{RegisterCitizen(f), f.DefineService("HOUSING/admin", kT1, SimpleService())};
+       },
+       [](F f) { return f.Request("citizen", kT2, f.RequestMsg("r1", "SIMPLE", Citizen(f))); },
+       v1::UNKNOWN_SIGNER},
+      {"request_needs_reason",
+       [](F f) { return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService())}; },
+       [](F f) {
+         return f.Request("HOUSING/service", kT2, f.RequestMsg("r1", "SIMPLE", Citizen(f), ""));
+       },
        v1::INVALID_ARGUMENT},
       {"request_unknown_service", None,
-       [](F f) { return f.Request("HOUSING/service", kT1, f.RequestMsg("r1", "NOPE", Citizen(f))); }, v1::NOT_FOUND},
+       [](F f) {
+         return f.Request("HOUSING/service", kT1, f.RequestMsg("r1", "NOPE", Citizen(f)));
+       },
+       v1::NOT_FOUND},
       {"request_id_reused",
        [](F f) {
          return Txs{f.DefineService("HOUSING/admin", kT1, SimpleService()),
                     f.Request("HOUSING/service", kT1, f.RequestMsg("r1", "SIMPLE", Citizen(f)))};
        },
-       [](F f) { return f.Request("HOUSING/service", kT2, f.RequestMsg("r1", "SIMPLE", Other(f))); },
+       [](F f) {
+         return f.Request("HOUSING/service", kT2, f.RequestMsg("r1", "SIMPLE", Other(f)));
+       },
        v1::ALREADY_EXISTS},
   };
 }

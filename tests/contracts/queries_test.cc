@@ -16,7 +16,8 @@ TEST(QueriesTest, CertificateByIdAndByDocumentHash) {
   Fixture f;
   Chain chain(f);
   Bytes ref = f.HolderRef("1");
-  chain.Apply({f.Anchor("PSB/issuer", kT, f.Cert("id1", "ID_CARD", "PSB", ref, kGenesisTimeMs))}, kT);
+  chain.Apply({f.Anchor("PSB/issuer", kT, f.Cert("id1", "ID_CARD", "PSB", ref, kGenesisTimeMs))},
+              kT);
   auto by_id = GetCertificate(chain.state(), "id1");
   ASSERT_TRUE(by_id.ok() && by_id->has_value());
   EXPECT_EQ((*by_id)->anchor().holder_ref(), ref);
@@ -32,15 +33,20 @@ TEST(QueriesTest, CertificateByIdAndByDocumentHash) {
 TEST(QueriesTest, DefaultValidityOfTheTypeApplies) {
   Fixture f;
   Chain chain(f);
-  chain.Apply({f.Anchor("PSB/issuer", kT, f.Cert("nc1", "NO_CRIME", "PSB", f.HolderRef("1"), kT))}, kT);
-  EXPECT_EQ(GetCertificate(chain.state(), "nc1")->value().anchor().valid_until_ms(), kT + 90 * kDayMs);
+  chain.Apply({f.Anchor("PSB/issuer", kT, f.Cert("nc1", "NO_CRIME", "PSB", f.HolderRef("1"), kT))},
+              kT);
+  EXPECT_EQ(GetCertificate(chain.state(), "nc1")->value().anchor().valid_until_ms(),
+            kT + 90 * kDayMs);
 }
 
 TEST(QueriesTest, StatusAtAnyPastTime) {
   Fixture f;
   Chain chain(f);
   const int64_t t1 = kT, t2 = kT + kDayMs, t3 = kT + 2 * kDayMs, t4 = kT + 3 * kDayMs;
-  chain.Apply({f.Anchor("PSB/issuer", t1, f.Cert("id1", "ID_CARD", "PSB", f.HolderRef("1"), kGenesisTimeMs, t4 + kDayMs))}, t1);
+  chain.Apply(
+      {f.Anchor("PSB/issuer", t1,
+                f.Cert("id1", "ID_CARD", "PSB", f.HolderRef("1"), kGenesisTimeMs, t4 + kDayMs))},
+      t1);
   chain.Apply({f.Suspend("PSB/issuer", t2, "id1")}, t2);
   chain.Apply({f.Reinstate("PSB/issuer", t3, "id1")}, t3);
   chain.Apply({f.Revoke("PSB/issuer", t4, "id1")}, t4);
@@ -81,16 +87,19 @@ TEST(QueriesTest, PagesAreBoundedAndCoverEverythingOnce) {
   Bytes ref = f.HolderRef("1");
   std::vector<Bytes> txs = {f.RegisterHolder("PSB/identity", kT, ref, "citizen")};
   for (int i = 0; i < 5; ++i) {
-    txs.push_back(f.Grant("citizen", kT, f.GrantMsg("g" + std::to_string(i), ref, Departments()[i % 3], {"identity"},
-                                                    kT, kT + kDayMs)));
-    txs.push_back(f.Anchor("PSB/issuer", kT, f.Cert("c" + std::to_string(i), i % 2 ? "HUKOU" : "ID_CARD", "PSB", ref,
-                                                    kGenesisTimeMs + i)));
+    txs.push_back(f.Grant("citizen", kT,
+                          f.GrantMsg("g" + std::to_string(i), ref, Departments()[i % 3],
+                                     {"identity"}, kT, kT + kDayMs)));
+    txs.push_back(f.Anchor("PSB/issuer", kT,
+                           f.Cert("c" + std::to_string(i), i % 2 ? "HUKOU" : "ID_CARD", "PSB", ref,
+                                  kGenesisTimeMs + i)));
   }
   txs.push_back(f.DefineService("HRSS/admin", kT, PensionClaimMatter()));
   txs.push_back(f.DefineService("HOUSING/admin", kT, HousePurchaseMatter()));
   txs.push_back(f.DefineService("AMR/admin", kT, CompanyStartupMatter()));
   for (int i = 0; i < 3; ++i) {
-    txs.push_back(f.Request("HRSS/service", kT, f.RequestMsg("r" + std::to_string(i), "PENSION_CLAIM", ref)));
+    txs.push_back(
+        f.Request("HRSS/service", kT, f.RequestMsg("r" + std::to_string(i), "PENSION_CLAIM", ref)));
   }
   chain.Apply(txs, kT);
 
@@ -130,7 +139,8 @@ TEST(QueriesTest, PagesAreBoundedAndCoverEverythingOnce) {
     for (const auto& s : page.items) out.items.push_back(s.code());
     return out;
   });
-  EXPECT_EQ(services, (std::vector<std::string>{"COMPANY_STARTUP", "HOUSE_PURCHASE", "PENSION_CLAIM"}));
+  EXPECT_EQ(services,
+            (std::vector<std::string>{"COMPANY_STARTUP", "HOUSE_PURCHASE", "PENSION_CLAIM"}));
   auto log = drain([&](const PageRequest& p) -> Result<Page<std::string>> {
     CL_ASSIGN_OR_RETURN(auto page, AccessLog(chain.state(), ref, p));
     Page<std::string> out{.items = {}, .next = page.next};
@@ -149,7 +159,9 @@ TEST(QueriesTest, ServiceVersionsStayReadable) {
   auto v2 = PensionClaimMatter();
   v2.set_version(2);
   v2.set_name("退休养老金申领 (2025版)");
-  chain.Apply({f.DefineService("HRSS/admin", kT, PensionClaimMatter()), f.DefineService("HRSS/admin", kT, v2)}, kT);
+  chain.Apply({f.DefineService("HRSS/admin", kT, PensionClaimMatter()),
+               f.DefineService("HRSS/admin", kT, v2)},
+              kT);
   EXPECT_EQ(GetService(chain.state(), "PENSION_CLAIM")->value().version(), 2u);
   EXPECT_EQ(GetService(chain.state(), "PENSION_CLAIM", 1)->value().name(), "退休养老金申领");
   EXPECT_EQ(GetService(chain.state(), "PENSION_CLAIM", 2)->value().defined_height(), 1u);

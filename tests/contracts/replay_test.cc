@@ -22,12 +22,15 @@ int ReplayAll(const Chain& chain) {
       v1::Receipt r;
       EXPECT_TRUE(r.ParseFromString(block.receipts(i)));
       if (!r.has_verdict()) continue;
-      auto v = chain.executor().ReplayVerdict(
-          chain.StateAt(h - 1), ReplayTarget{.height = Height(h), .time_ms = hdr.time_ms(), .txs = txs,
-                                             .index = static_cast<uint32_t>(i)});
+      auto v = chain.executor().ReplayVerdict(chain.StateAt(h - 1),
+                                              ReplayTarget{.height = Height(h),
+                                                           .time_ms = hdr.time_ms(),
+                                                           .txs = txs,
+                                                           .index = static_cast<uint32_t>(i)});
       EXPECT_TRUE(v.ok()) << v.status();
       if (!v.ok()) continue;
-      EXPECT_EQ(v->SerializeAsString(), r.verdict().SerializeAsString()) << "height " << h << " tx " << i;
+      EXPECT_EQ(v->SerializeAsString(), r.verdict().SerializeAsString())
+          << "height " << h << " tx " << i;
       auto stored = GetVerdict(chain.state(), r.verdict().request_id());
       EXPECT_EQ(stored->value().SerializeAsString(), v->SerializeAsString());
       ++replayed;
@@ -55,16 +58,19 @@ TEST(ReplayTest, ReplayUsesTheStateOfItsHeightNotToday) {
   Chain chain(f);
   const int64_t t = kGenesisTimeMs + kDayMs;
   Bytes ref = f.HolderRef("330102199001011234");
-  auto service = Service("CHECK", "核验", {"HOUSING"}, {"HOUSING"}, {"identity"},
-                         AllOf("all", {CertLeaf("身份证", "ID_CARD", {"PSB"}), ConsentLeaf("授权", {"identity"})}));
-  chain.Apply({f.DefineService("HOUSING/admin", t, service), f.RegisterHolder("PSB/identity", t, ref, "citizen"),
+  auto service = Service(
+      "CHECK", "核验", {"HOUSING"}, {"HOUSING"}, {"identity"},
+      AllOf("all", {CertLeaf("身份证", "ID_CARD", {"PSB"}), ConsentLeaf("授权", {"identity"})}));
+  chain.Apply({f.DefineService("HOUSING/admin", t, service),
+               f.RegisterHolder("PSB/identity", t, ref, "citizen"),
                f.Anchor("PSB/issuer", t, f.Cert("id1", "ID_CARD", "PSB", ref, kGenesisTimeMs))},
               t);
   // The grant and the request share a block: replay must re-run the grant first.
   auto g = f.GrantMsg("g1", ref, "HOUSING", {"identity"}, t, t + kDayMs, 1);
-  ExecOutput out = chain.Apply({f.Grant("citizen", t + 1000, g),
-                                f.Request("HOUSING/service", t + 1000, f.RequestMsg("r1", "CHECK", ref))},
-                               t + 1000);
+  ExecOutput out =
+      chain.Apply({f.Grant("citizen", t + 1000, g),
+                   f.Request("HOUSING/service", t + 1000, f.RequestMsg("r1", "CHECK", ref))},
+                  t + 1000);
   v1::Receipt r;
   ASSERT_TRUE(r.ParseFromString(out.receipts[1]));
   ASSERT_TRUE(r.verdict().approved());
@@ -76,17 +82,20 @@ TEST(ReplayTest, ReplayUsesTheStateOfItsHeightNotToday) {
   ASSERT_TRUE(block.ParseFromString(chain.blocks().at(h)));
   txs.assign(block.txs().begin(), block.txs().end());
   auto replayed = chain.executor().ReplayVerdict(
-      chain.StateAt(h - 1), ReplayTarget{.height = Height(h), .time_ms = t + 1000, .txs = txs, .index = 1});
+      chain.StateAt(h - 1),
+      ReplayTarget{.height = Height(h), .time_ms = t + 1000, .txs = txs, .index = 1});
   ASSERT_TRUE(replayed.ok()) << replayed.status();
   EXPECT_TRUE(replayed->approved());
   EXPECT_EQ(replayed->SerializeAsString(), r.verdict().SerializeAsString());
   // The same question asked today is denied: the card has been revoked since.
-  v1::Receipt again = chain.ApplyOne(f.Request("HOUSING/service", t + 3000, f.RequestMsg("r2", "CHECK", ref)), t + 3000);
+  v1::Receipt again = chain.ApplyOne(
+      f.Request("HOUSING/service", t + 3000, f.RequestMsg("r2", "CHECK", ref)), t + 3000);
   EXPECT_FALSE(again.verdict().approved());
   EXPECT_EQ(again.verdict().matters(0).leaves(0).reason(), v1::CERT_REVOKED);
   // A non-request tx cannot be replayed as a verdict.
   auto not_request = chain.executor().ReplayVerdict(
-      chain.StateAt(h - 1), ReplayTarget{.height = Height(h), .time_ms = t + 1000, .txs = txs, .index = 0});
+      chain.StateAt(h - 1),
+      ReplayTarget{.height = Height(h), .time_ms = t + 1000, .txs = txs, .index = 0});
   EXPECT_EQ(not_request.status().code(), Code::kNotFound);
 }
 
