@@ -165,10 +165,10 @@ Status Checker::Canonicalize(NodeId id, const Log& log, uint64_t c, const char* 
   if (k > 0 && log.PrefixAt(k) != canon_prefix_[k - 1]) {
     uint64_t bad = 1;
     while (bad <= k && log.ents[bad - 1] == canon_[bad - 1]) ++bad;
-    return Violation("state machine safety: node " + Str(id.value()) + " " + what + " " +
-                     Str(c) + " covers entry " + Str(bad) + " (term " +
-                     Str(log.ents[bad - 1].term) + ") which differs from the committed entry " +
-                     Str(bad) + " (term " + Str(canon_[bad - 1].term) + ")");
+    return Violation("state machine safety: node " + Str(id.value()) + " " + what + " " + Str(c) +
+                     " covers entry " + Str(bad) + " (term " + Str(log.ents[bad - 1].term) +
+                     ") which differs from the committed entry " + Str(bad) + " (term " +
+                     Str(canon_[bad - 1].term) + ")");
   }
   for (uint64_t i = k + 1; i <= c; ++i) {
     canon_.push_back(log.ents[i - 1]);
@@ -220,8 +220,8 @@ Status Checker::OnWriteHardState(NodeId id, const raft::HardState& hs) {
   const raft::HardState& old = n->view.hs;
   const std::string who = "node " + Str(id.value());
   if (hs.term() < old.term()) {
-    return Violation("term went backwards: " + who + " wrote term " + Str(hs.term()) +
-                     " after " + Str(old.term()));
+    return Violation("term went backwards: " + who + " wrote term " + Str(hs.term()) + " after " +
+                     Str(old.term()));
   }
   if (hs.term() == old.term() && old.vote() != 0 && hs.vote() != old.vote()) {
     return Violation("two votes in one term: " + who + " voted for " + Str(old.vote()) +
@@ -268,9 +268,9 @@ Status Checker::OnSync(NodeId id) {
   n->pending.clear();
   const raft::HardState& hs = n->durable.hs;
   if (hs.term() < old.term() || hs.commit() < old.commit()) {
-    return Violation("durable hard state went backwards on node " + Str(id.value()) +
-                     ": term " + Str(old.term()) + "->" + Str(hs.term()) + ", commit " +
-                     Str(old.commit()) + "->" + Str(hs.commit()));
+    return Violation("durable hard state went backwards on node " + Str(id.value()) + ": term " +
+                     Str(old.term()) + "->" + Str(hs.term()) + ", commit " + Str(old.commit()) +
+                     "->" + Str(hs.commit()));
   }
   return Status::Ok();
 }
@@ -291,8 +291,7 @@ Status Checker::OnSend(const raft::Message& m) {
   const Log& d = n->durable;
   const std::string what = raft::MessageType_Name(m.type()) + " " + Str(m.from()) + "->" +
                            Str(m.to()) + " (term " + Str(m.term()) + ")";
-  const bool pre_vote =
-      m.type() == raft::MSG_PRE_VOTE || m.type() == raft::MSG_PRE_VOTE_RESP;
+  const bool pre_vote = m.type() == raft::MSG_PRE_VOTE || m.type() == raft::MSG_PRE_VOTE_RESP;
   if (m.term() != 0 && !pre_vote && d.hs.term() < m.term()) {
     return Violation("sent before durable: " + what + " but the durable term is " +
                      Str(d.hs.term()));
@@ -325,8 +324,7 @@ void Checker::OnDeliver(const raft::Message& m) {
   }
 }
 
-Status Checker::OnElected(NodeId id, uint64_t term, const raft::ConfState& conf,
-                          uint64_t commit) {
+Status Checker::OnElected(NodeId id, uint64_t term, const raft::ConfState& conf, uint64_t commit) {
   Node* n = Find(id);
   CL_CHECK(n != nullptr, "checker: unknown node");
   n->leader_term = term;
@@ -346,8 +344,9 @@ Status Checker::OnElected(NodeId id, uint64_t term, const raft::ConfState& conf,
     if (!IsStrictMajority(count, half->size())) {
       std::vector<uint64_t> vv(votes.begin(), votes.end());
       return Violation("election quorum: node " + Str(id.value()) + " became leader of term " +
-                       Str(term) + " with votes from {" + Join(vv) + "}, not a majority of voters {" +
-                       Join(*half) + "} (" + ConfToString(conf) + ")");
+                       Str(term) + " with votes from {" + Join(vv) +
+                       "}, not a majority of voters {" + Join(*half) + "} (" + ConfToString(conf) +
+                       ")");
     }
   }
   return Status::Ok();
@@ -358,8 +357,8 @@ Status Checker::OnObserve(NodeId id, const NodeObservation& obs) {
   CL_CHECK(n != nullptr, "checker: unknown node");
   const std::string who = "node " + Str(id.value());
   if (obs.term < n->obs_term) {
-    return Violation("term went backwards: " + who + " is at term " + Str(obs.term) +
-                     " after " + Str(n->obs_term));
+    return Violation("term went backwards: " + who + " is at term " + Str(obs.term) + " after " +
+                     Str(n->obs_term));
   }
   if (obs.commit < n->obs_commit) {
     return Violation("commit went backwards: " + who + " has commit " + Str(obs.commit) +
@@ -408,10 +407,10 @@ Status Checker::OnLeaderCommitDurable(NodeId id, uint64_t term, uint64_t commit,
   CL_RETURN_IF_ERROR(Canonicalize(id, n->view, commit, "leader commit"));
   if (n->leader_term == term && commit > n->leader_commit) {
     if (n->view.ents[commit - 1].term != term) {
-      return Violation("commit rule (§5.4.2): leader " + Str(id.value()) + " of term " +
-                       Str(term) + " advanced its commit index from " + Str(n->leader_commit) +
-                       " to " + Str(commit) + ", an entry of term " +
-                       Str(n->view.ents[commit - 1].term) + ", by counting replicas");
+      return Violation("commit rule (§5.4.2): leader " + Str(id.value()) + " of term " + Str(term) +
+                       " advanced its commit index from " + Str(n->leader_commit) + " to " +
+                       Str(commit) + ", an entry of term " + Str(n->view.ents[commit - 1].term) +
+                       ", by counting replicas");
     }
     n->leader_commit = commit;
   }
@@ -431,8 +430,8 @@ Status Checker::OnLeaderCommitDurable(NodeId id, uint64_t term, uint64_t commit,
     if (HasCanonicalPrefix(node.durable, commit)) holders.push_back(nid);
   }
   return Violation("commit without a durable quorum: leader " + Str(id.value()) + " of term " +
-                   Str(term) + " committed " + Str(commit) + " but only nodes {" +
-                   Join(holders) + "} hold it durably; configs:" + tried);
+                   Str(term) + " committed " + Str(commit) + " but only nodes {" + Join(holders) +
+                   "} hold it durably; configs:" + tried);
 }
 
 Status Checker::OnApply(NodeId id, uint64_t index, const EntryId& e) {
@@ -440,11 +439,10 @@ Status Checker::OnApply(NodeId id, uint64_t index, const EntryId& e) {
   CL_CHECK(n != nullptr, "checker: unknown node");
   const std::string who = "node " + Str(id.value());
   if (index != n->applied + 1) {
-    return Violation(index <= n->applied
-                         ? "applied twice: " + who + " applies " + Str(index) +
-                               " after applying up to " + Str(n->applied)
-                         : "apply gap: " + who + " applies " + Str(index) +
-                               " after applying up to " + Str(n->applied));
+    return Violation(index <= n->applied ? "applied twice: " + who + " applies " + Str(index) +
+                                               " after applying up to " + Str(n->applied)
+                                         : "apply gap: " + who + " applies " + Str(index) +
+                                               " after applying up to " + Str(n->applied));
   }
   const uint64_t commit = std::max(n->view.hs.commit(), n->obs_commit);
   if (index > commit) {

@@ -130,15 +130,15 @@ class Checker {
 
  private:
   struct Log {
-    std::vector<EntryId> ents;      // index i at [i - 1]
-    std::vector<uint64_t> prefix;   // hash of entries 1..i at [i - 1]
+    std::vector<EntryId> ents;     // index i at [i - 1]
+    std::vector<uint64_t> prefix;  // hash of entries 1..i at [i - 1]
     raft::HardState hs;
     uint64_t last() const { return ents.size(); }
     uint64_t PrefixAt(uint64_t i) const { return i == 0 ? 0 : prefix[i - 1]; }
   };
   struct Op {  // a volatile write, replayed on the durable log at sync
     enum Kind { kEntries, kHardState, kSnapshot } kind;
-    uint64_t index = 0;             // first entry index, or snapshot index
+    uint64_t index = 0;  // first entry index, or snapshot index
     std::vector<EntryId> ents;
     raft::HardState hs;
   };
@@ -168,11 +168,11 @@ class Checker {
   std::map<uint64_t, Node> nodes_;
   std::vector<EntryId> canon_;
   std::vector<uint64_t> canon_prefix_;
-  std::map<std::pair<uint64_t, uint64_t>, uint64_t> matching_;    // (index, term) -> prefix
-  std::map<uint64_t, uint64_t> leader_of_term_;                   // term -> node
-  std::map<uint64_t, uint64_t> max_commit_by_term_;               // leader term -> commit
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> matching_;           // (index, term) -> prefix
+  std::map<uint64_t, uint64_t> leader_of_term_;                          // term -> node
+  std::map<uint64_t, uint64_t> max_commit_by_term_;                      // leader term -> commit
   std::map<std::pair<uint64_t, uint64_t>, std::set<uint64_t>> granted_;  // (cand, term) -> voters
-  std::map<uint64_t, raft::ConfState> conf_at_index_;             // applied config changes
+  std::map<uint64_t, raft::ConfState> conf_at_index_;                    // applied config changes
 };
 
 // Sorted copies of a config's sets, for comparisons.

@@ -7,7 +7,6 @@
 // on; the run is deterministic) and the command that replays it exactly, and
 // exits 1. --trace prints every event of every run.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -83,8 +82,8 @@ int main(int argc, char** argv) {
                 << r.conf_changes << " conf changes\n";
     }
   }
-  std::cout << "all " << seeds << " seeds passed (" << start << ".." << start + seeds - 1 << "): "
-            << steps << " steps, " << committed << " entries committed, " << acknowledged
+  std::cout << "all " << seeds << " seeds passed (" << start << ".." << start + seeds - 1
+            << "): " << steps << " steps, " << committed << " entries committed, " << acknowledged
             << " proposals acknowledged, " << crashes << " crashes, " << conf_changes
             << " conf changes\n";
   return 0;

@@ -16,9 +16,9 @@ namespace cl::consensus::sim {
 
 namespace {
 
-constexpr uint64_t kTickUnits = 10;     // time units per tick
+constexpr uint64_t kTickUnits = 10;  // time units per tick
 constexpr int kElectionTicks = 10;
-constexpr uint64_t kSpares = 4;         // node ids that may join later
+constexpr uint64_t kSpares = 4;  // node ids that may join later
 constexpr uint64_t kMinVoters = 3;
 
 std::string Str(uint64_t v) { return std::to_string(v); }
@@ -67,8 +67,8 @@ std::string ShortType(raft::MessageType t) {
 }
 
 std::string Describe(const raft::Message& m) {
-  std::string s = ShortType(m.type()) + " " + Str(m.from()) + "->" + Str(m.to()) + " t" +
-                  Str(m.term());
+  std::string s =
+      ShortType(m.type()) + " " + Str(m.from()) + "->" + Str(m.to()) + " t" + Str(m.term());
   switch (m.type()) {
     case raft::MSG_APP:
       s += " prev=" + Str(m.index()) + "/t" + Str(m.log_term());
@@ -105,10 +105,14 @@ std::string Describe(const raft::Message& m) {
 
 const char* RoleName(StateRole r) {
   switch (r) {
-    case StateRole::kFollower: return "follower";
-    case StateRole::kPreCandidate: return "pre-candidate";
-    case StateRole::kCandidate: return "candidate";
-    case StateRole::kLeader: return "leader";
+    case StateRole::kFollower:
+      return "follower";
+    case StateRole::kPreCandidate:
+      return "pre-candidate";
+    case StateRole::kCandidate:
+      return "candidate";
+    case StateRole::kLeader:
+      return "leader";
   }
   return "?";
 }
@@ -117,19 +121,19 @@ const char* RoleName(StateRole r) {
 // testing": each run stresses a different corner).
 struct Profile {
   NetworkOptions net;
-  uint64_t crash_pm = 0;              // per tick: crash a node
+  uint64_t crash_pm = 0;  // per tick: crash a node
   uint64_t max_down_ticks = 0;
-  uint64_t ready_crash_pm = 0;        // per crash point while handling a Ready
-  uint64_t partition_pm = 0;          // per tick: start a partition
+  uint64_t ready_crash_pm = 0;  // per crash point while handling a Ready
+  uint64_t partition_pm = 0;    // per tick: start a partition
   uint64_t max_partition_ticks = 0;
-  uint64_t propose_pm = 0;            // per tick: a burst of proposals
+  uint64_t propose_pm = 0;  // per tick: a burst of proposals
   uint64_t max_burst = 1;
   uint64_t crash_after_propose_pm = 0;
-  uint64_t conf_pm = 0;               // per tick: a membership change
-  uint64_t transfer_pm = 0;           // per tick: a leader transfer
-  uint64_t compact_pm = 0;            // per tick: a node compacts its log
-  uint64_t campaign_pm = 0;           // per tick: a node starts an election
-  uint64_t isolate_leader_pm = 0;     // per tick: cut the leader off for a while
+  uint64_t conf_pm = 0;            // per tick: a membership change
+  uint64_t transfer_pm = 0;        // per tick: a leader transfer
+  uint64_t compact_pm = 0;         // per tick: a node compacts its log
+  uint64_t campaign_pm = 0;        // per tick: a node starts an election
+  uint64_t isolate_leader_pm = 0;  // per tick: cut the leader off for a while
   uint64_t max_isolate_ticks = 0;
   bool pre_vote = true;
   bool check_quorum = true;
@@ -179,13 +183,13 @@ Profile DrawProfile(Rng& rng) {
 struct SimNode {
   NodeId id;
   std::unique_ptr<SimDisk> disk = std::make_unique<SimDisk>();
-  std::unique_ptr<RawNode> raw;         // null while down
-  std::vector<EntryId> sm;              // applied entries; durable (one atomic apply write)
+  std::unique_ptr<RawNode> raw;  // null while down
+  std::vector<EntryId> sm;       // applied entries; durable (one atomic apply write)
   uint64_t tick_phase = 0;
-  bool started = false;                 // the process exists (initial or added)
-  bool decommissioned = false;          // removed from the cluster and stopped
+  bool started = false;         // the process exists (initial or added)
+  bool decommissioned = false;  // removed from the cluster and stopped
   bool stop_requested = false;
-  uint64_t restart_tick = 0;            // when down: the tick to restart at
+  uint64_t restart_tick = 0;  // when down: the tick to restart at
   StateRole role = StateRole::kFollower;
   NodeId lead;
   uint64_t term = 0;
@@ -196,8 +200,8 @@ struct SimNode {
 
 class Simulation {
  public:
-  explicit Simulation(const SimOptions& options) : options_(options), rng_(options.seed),
-                                                   net_(&rng_) {}
+  explicit Simulation(const SimOptions& options)
+      : options_(options), rng_(options.seed), net_(&rng_) {}
 
   SimResult Run() {
     Status s = RunLoop();
@@ -233,12 +237,12 @@ class Simulation {
             Str(profile_.net.duplicate_per_million) + "ppm delay 1.." +
             Str(profile_.net.max_delay) + " crash " + Str(profile_.crash_pm) + "ppm/tick" +
             " ready-crash " + Str(profile_.ready_crash_pm) + "ppm partition " +
-            Str(profile_.partition_pm) + "ppm propose " + Str(profile_.propose_pm) +
-            "ppm conf " + Str(profile_.conf_pm) + "ppm transfer " + Str(profile_.transfer_pm) +
-            "ppm compact " + Str(profile_.compact_pm) + "ppm campaign " +
-            Str(profile_.campaign_pm) + "ppm pre_vote " + Str(profile_.pre_vote) +
-            " check_quorum " + Str(profile_.check_quorum) + " max_msg " +
-            Str(profile_.max_size_per_msg) + " inflight " + Str(profile_.max_inflight));
+            Str(profile_.partition_pm) + "ppm propose " + Str(profile_.propose_pm) + "ppm conf " +
+            Str(profile_.conf_pm) + "ppm transfer " + Str(profile_.transfer_pm) + "ppm compact " +
+            Str(profile_.compact_pm) + "ppm campaign " + Str(profile_.campaign_pm) +
+            "ppm pre_vote " + Str(profile_.pre_vote) + " check_quorum " +
+            Str(profile_.check_quorum) + " max_msg " + Str(profile_.max_size_per_msg) +
+            " inflight " + Str(profile_.max_inflight));
     }
     raft::ConfState initial;
     for (int i = 1; i <= options_.nodes; ++i) initial.add_voters(i);
@@ -304,8 +308,7 @@ class Simulation {
     }
     Result<std::unique_ptr<RawNode>> raw = RawNode::Create(MakeConfig(n));
     if (!raw.ok()) {
-      return Internal("node " + Str(n.id.value()) + " failed to start: " +
-                      raw.status().ToString());
+      return Internal("node " + Str(n.id.value()) + " failed to start: " + raw.status().ToString());
     }
     n.raw = std::move(*raw);
     n.started = true;
@@ -327,8 +330,7 @@ class Simulation {
     n.lead = NodeId();
     n.restart_tick = Tick() + rng_.Range(1, std::max<uint64_t>(profile_.max_down_ticks, 1));
     ++result_.crashes;
-    Trace("n" + Str(n.id.value()) + " CRASH (" + why + "), restart at tick " +
-          Str(n.restart_tick));
+    Trace("n" + Str(n.id.value()) + " CRASH (" + why + "), restart at tick " + Str(n.restart_tick));
   }
 
   bool MaybeCrashInReady(SimNode& n, const char* point) {
@@ -356,8 +358,8 @@ class Simulation {
       n.role = rd.soft_state->role;
       n.lead = rd.soft_state->lead;
       if (n.role == StateRole::kLeader) {
-        CL_RETURN_IF_ERROR(checker_.OnElected(n.id, st.hard_state.term(), st.conf_state,
-                                                    st.hard_state.commit()));
+        CL_RETURN_IF_ERROR(
+            checker_.OnElected(n.id, st.hard_state.term(), st.conf_state, st.hard_state.commit()));
       }
     }
     // 1. Write (volatile until synced).
@@ -366,8 +368,7 @@ class Simulation {
       std::optional<std::vector<EntryId>> decoded = DecodeState(rd.snapshot->data());
       if (!decoded) return Internal(who + " received a snapshot with undecodable data");
       n.disk->WriteSnapshot(*rd.snapshot);
-      CL_RETURN_IF_ERROR(
-          checker_.OnWriteSnapshot(n.id, rd.snapshot->metadata().index(), *decoded));
+      CL_RETURN_IF_ERROR(checker_.OnWriteSnapshot(n.id, rd.snapshot->metadata().index(), *decoded));
     }
     if (!rd.entries.empty()) {
       n.disk->WriteEntries(rd.entries);
@@ -414,8 +415,8 @@ class Simulation {
   void TraceReady(const SimNode& n, const Ready& rd) {
     std::string s = "n" + Str(n.id.value()) + " ready";
     if (rd.soft_state) {
-      s += " role=" + std::string(RoleName(rd.soft_state->role)) + " lead=" +
-           Str(rd.soft_state->lead.value());
+      s += " role=" + std::string(RoleName(rd.soft_state->role)) +
+           " lead=" + Str(rd.soft_state->lead.value());
     }
     if (rd.hard_state) {
       s += " hs=(t" + Str(rd.hard_state->term()) + " v" + Str(rd.hard_state->vote()) + " c" +
@@ -437,7 +438,8 @@ class Simulation {
 
   Status Sync(SimNode& n) {
     Status s = n.disk->Sync();
-    if (!s.ok()) return Internal("node " + Str(n.id.value()) + " disk write failed: " + s.ToString());
+    if (!s.ok())
+      return Internal("node " + Str(n.id.value()) + " disk write failed: " + s.ToString());
     return checker_.OnSync(n.id);
   }
 
@@ -453,7 +455,9 @@ class Simulation {
       if (out.dropped && m.type() == raft::MSG_SNAP) lost_snapshots_.push_back(m);
       if (tracing()) {
         Trace("send " + Describe(m) +
-              (out.dropped ? " LOST" : out.copies == 2 ? " DUPLICATED" : ""));
+              (out.dropped       ? " LOST"
+               : out.copies == 2 ? " DUPLICATED"
+                                 : ""));
       }
     }
     return Status::Ok();
@@ -745,8 +749,7 @@ class Simulation {
       if (n.started && !n.decommissioned && n.id != lone.id) rest.push_back(n.id);
     }
     const uint64_t until = Tick() + rng_.Range(1, std::max<uint64_t>(max_ticks, 1));
-    AddCut(Links({lone.id}, rest, /*one_way=*/false), until,
-           "isolate n" + Str(lone.id.value()));
+    AddCut(Links({lone.id}, rest, /*one_way=*/false), until, "isolate n" + Str(lone.id.value()));
   }
 
   void StartPartition() {
@@ -762,7 +765,8 @@ class Simulation {
       for (NodeId id : all) (rng_.Chance(500000) ? a : b).push_back(id);
       if (a.empty() || b.empty()) return;
     } else {  // one node (the leader, if any, in kind 3) cut off
-      const NodeId lone = (kind == 3 && leader != nullptr) ? leader->id : all[rng_.Uniform(all.size())];
+      const NodeId lone =
+          (kind == 3 && leader != nullptr) ? leader->id : all[rng_.Uniform(all.size())];
       for (NodeId id : all) (id == lone ? a : b).push_back(id);
     }
     const bool one_way = kind == 2 || (kind == 1 && rng_.Chance(500000));
@@ -885,8 +889,8 @@ class Simulation {
     faults_on_ = false;
     cuts_.clear();
     net_.HealAll();
-    net_.SetOptions({.drop_per_million = 0, .duplicate_per_million = 0, .min_delay = 1,
-                     .max_delay = 3});
+    net_.SetOptions(
+        {.drop_per_million = 0, .duplicate_per_million = 0, .min_delay = 1, .max_delay = 3});
     Trace("HEAL: partitions end, crashed nodes restart, the network is reliable");
     for (auto& [id, n] : nodes_) {
       if (n.started && !n.decommissioned && !n.up()) CL_RETURN_IF_ERROR(Start(n));
@@ -932,7 +936,8 @@ class Simulation {
       if (!had_stable_leader_) Trace("stable leader n" + Str(leader->id.value()));
       had_stable_leader_ = true;
       CL_RETURN_IF_ERROR(ChangeMembership(/*only_leave=*/true));
-      const bool marker_done = marker_id_ != 0 && marker_applied_.contains({marker_id_, leader->id.value()});
+      const bool marker_done =
+          marker_id_ != 0 && marker_applied_.contains({marker_id_, leader->id.value()});
       if (!marker_done && (marker_id_ == 0 || Tick() >= marker_retry_tick_)) {
         marker_id_ = next_proposal_;
         marker_retry_tick_ = Tick() + 2 * kElectionTicks;
@@ -962,8 +967,8 @@ class Simulation {
     std::string s = "canonical length " + Str(checker_.canonical().size()) + ";";
     for (const auto& [id, n] : nodes_) {
       if (!n.started || n.decommissioned) continue;
-      s += " n" + Str(id) + (n.up() ? "" : "(down)") + " " + RoleName(n.role) + " t" +
-           Str(n.term) + " lead " + Str(n.lead.value()) + " applied " + Str(n.sm.size()) + ";";
+      s += " n" + Str(id) + (n.up() ? "" : "(down)") + " " + RoleName(n.role) + " t" + Str(n.term) +
+           " lead " + Str(n.lead.value()) + " applied " + Str(n.sm.size()) + ";";
     }
     return s;
   }
@@ -1024,7 +1029,7 @@ class Simulation {
   uint64_t next_proposal_ = 1;
   uint64_t marker_id_ = 0;
   uint64_t marker_retry_tick_ = 0;
-  std::map<uint64_t, uint64_t> proposer_;                 // proposal id -> node
+  std::map<uint64_t, uint64_t> proposer_;  // proposal id -> node
   std::set<uint64_t> acked_;
   std::set<std::pair<uint64_t, uint64_t>> marker_applied_;  // (marker id, node)
   std::set<uint64_t> ever_member_;

@@ -42,16 +42,16 @@ struct SimOptions {
 
 struct SimResult {
   bool ok = false;
-  std::string failure;              // the violated invariant (when !ok)
-  uint64_t steps = 0;               // events processed (deliveries, ticks, requests)
-  uint64_t committed = 0;           // length of the canonical committed sequence
-  uint64_t proposals = 0;           // proposals accepted by a node
-  uint64_t acknowledged = 0;        // proposals applied by the node they were made on
-  uint64_t max_term = 0;            // highest term that had a leader
+  std::string failure;        // the violated invariant (when !ok)
+  uint64_t steps = 0;         // events processed (deliveries, ticks, requests)
+  uint64_t committed = 0;     // length of the canonical committed sequence
+  uint64_t proposals = 0;     // proposals accepted by a node
+  uint64_t acknowledged = 0;  // proposals applied by the node they were made on
+  uint64_t max_term = 0;      // highest term that had a leader
   uint64_t crashes = 0;
-  uint64_t conf_changes = 0;        // configuration changes applied (on any node, counted once)
+  uint64_t conf_changes = 0;  // configuration changes applied (on any node, counted once)
   uint64_t snapshots_installed = 0;
-  std::vector<std::string> trace;   // every event, when options.trace
+  std::vector<std::string> trace;  // every event, when options.trace
 };
 
 // Names accepted by SimOptions::bug and `raftsim --bug`: the TestingBugs fields.

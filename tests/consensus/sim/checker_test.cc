@@ -72,8 +72,8 @@ class World {
     return c.OnElected(NodeId(n), t, conf, /*commit=*/1);
   }
   Status Observe(uint64_t n, uint64_t term, uint64_t commit, bool leader = false) {
-    return c.OnObserve(NodeId(n), {.term = term, .commit = commit, .leader = leader,
-                                   .conf = Conf({1, 2, 3})});
+    return c.OnObserve(NodeId(n),
+                       {.term = term, .commit = commit, .leader = leader, .conf = Conf({1, 2, 3})});
   }
   Checker c;
 };
@@ -117,12 +117,20 @@ TEST(CheckerTest, Elections) {
       {"a leader without votes", [&](World& w) { return w.Elect(1, 2, {}, c123); },
        "election quorum"},
       {"a learner's vote does not count",
-       [&](World& w) { return w.Elect(1, 2, {4}, Conf({1, 2, 3}, {4})); }, "election quorum"},
+       [&](World& w) {
+         return w.Elect(1, 2, {4}, Conf({1, 2, 3}, {4}));
+       },
+       "election quorum"},
       {"a joint config needs both halves",
-       [&](World& w) { return w.Elect(1, 2, {2}, Conf({1, 2, 4}, {}, {1, 3, 5})); },
+       [&](World& w) {
+         return w.Elect(1, 2, {2}, Conf({1, 2, 4}, {}, {1, 3, 5}));
+       },
        "election quorum"},
       {"a joint config with both halves",
-       [&](World& w) { return w.Elect(1, 2, {2, 3}, Conf({1, 2, 4}, {}, {1, 3, 5})); }, ""},
+       [&](World& w) {
+         return w.Elect(1, 2, {2, 3}, Conf({1, 2, 4}, {}, {1, 3, 5}));
+       },
+       ""},
       {"two votes in one term",
        [&](World& w) {
          CL_RETURN_IF_ERROR(w.Persist(2, {}, HS(2, 1, 1)));
@@ -351,10 +359,20 @@ TEST(CheckerTest, Membership) {
     return w.c.OnConfApplied(NodeId(node), index, before, after);
   };
   RunCases({
-      {"add one voter", [&](World& w) { return apply(w, 1, 2, Conf({1, 2, 3}), Conf({1, 2, 3, 4})); }, ""},
-      {"add a learner", [&](World& w) { return apply(w, 1, 2, Conf({1, 2, 3}), Conf({1, 2, 3}, {4})); }, ""},
+      {"add one voter",
+       [&](World& w) {
+         return apply(w, 1, 2, Conf({1, 2, 3}), Conf({1, 2, 3, 4}));
+       },
+       ""},
+      {"add a learner",
+       [&](World& w) {
+         return apply(w, 1, 2, Conf({1, 2, 3}), Conf({1, 2, 3}, {4}));
+       },
+       ""},
       {"replace two voters at once",
-       [&](World& w) { return apply(w, 1, 2, Conf({1, 2, 3}), Conf({1, 4, 5})); },
+       [&](World& w) {
+         return apply(w, 1, 2, Conf({1, 2, 3}), Conf({1, 4, 5}));
+       },
        "more than one voter changed"},
       {"enter and leave a joint config",
        [&](World& w) {
@@ -363,10 +381,14 @@ TEST(CheckerTest, Membership) {
        },
        ""},
       {"a joint config whose old half is wrong",
-       [&](World& w) { return apply(w, 1, 2, Conf({1, 2, 3}), Conf({1, 4, 5}, {}, {1, 2})); },
+       [&](World& w) {
+         return apply(w, 1, 2, Conf({1, 2, 3}), Conf({1, 4, 5}, {}, {1, 2}));
+       },
        "entering a joint config"},
       {"a voter that is also a learner",
-       [&](World& w) { return apply(w, 1, 2, Conf({1, 2, 3}), Conf({1, 2, 3}, {3})); },
+       [&](World& w) {
+         return apply(w, 1, 2, Conf({1, 2, 3}), Conf({1, 2, 3}, {3}));
+       },
        "both voter and learner"},
       {"nodes disagree on a config",
        [&](World& w) {

@@ -34,10 +34,21 @@ TEST(NetworkTest, RatesAndCopies) {
     size_t want_delivered;  // of 100 sent
   };
   const Case cases[] = {
-      {"reliable", {.drop_per_million = 0, .duplicate_per_million = 0, .min_delay = 1, .max_delay = 1}, 100},
-      {"drops everything", {.drop_per_million = 1000000, .duplicate_per_million = 0, .min_delay = 1, .max_delay = 3}, 0},
-      {"duplicates everything", {.drop_per_million = 0, .duplicate_per_million = 1000000, .min_delay = 1, .max_delay = 3}, 200},
-      {"drop wins over duplicate", {.drop_per_million = 1000000, .duplicate_per_million = 1000000, .min_delay = 1, .max_delay = 3}, 0},
+      {"reliable",
+       {.drop_per_million = 0, .duplicate_per_million = 0, .min_delay = 1, .max_delay = 1},
+       100},
+      {"drops everything",
+       {.drop_per_million = 1000000, .duplicate_per_million = 0, .min_delay = 1, .max_delay = 3},
+       0},
+      {"duplicates everything",
+       {.drop_per_million = 0, .duplicate_per_million = 1000000, .min_delay = 1, .max_delay = 3},
+       200},
+      {"drop wins over duplicate",
+       {.drop_per_million = 1000000,
+        .duplicate_per_million = 1000000,
+        .min_delay = 1,
+        .max_delay = 3},
+       0},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -52,7 +63,8 @@ TEST(NetworkTest, RatesAndCopies) {
 TEST(NetworkTest, PartialDropRateIsRoughlyRight) {
   Rng rng(11);
   Network net(&rng);
-  net.SetOptions({.drop_per_million = 200000, .duplicate_per_million = 0, .min_delay = 1, .max_delay = 2});
+  net.SetOptions(
+      {.drop_per_million = 200000, .duplicate_per_million = 0, .min_delay = 1, .max_delay = 2});
   int dropped = 0;
   for (uint64_t i = 0; i < 10000; ++i) dropped += net.Send(0, Msg(1, 2, i)).dropped ? 1 : 0;
   EXPECT_GT(dropped, 1700);
@@ -62,7 +74,8 @@ TEST(NetworkTest, PartialDropRateIsRoughlyRight) {
 TEST(NetworkTest, DelaysStayInRangeAndNothingArrivesEarly) {
   Rng rng(3);
   Network net(&rng);
-  net.SetOptions({.drop_per_million = 0, .duplicate_per_million = 0, .min_delay = 5, .max_delay = 9});
+  net.SetOptions(
+      {.drop_per_million = 0, .duplicate_per_million = 0, .min_delay = 5, .max_delay = 9});
   for (uint64_t i = 0; i < 50; ++i) net.Send(100, Msg(1, 2, i));
   EXPECT_FALSE(net.PopDue(104).has_value());
   EXPECT_GE(*net.NextDeliveryTime(), 105u);
@@ -74,7 +87,8 @@ TEST(NetworkTest, DelaysStayInRangeAndNothingArrivesEarly) {
 TEST(NetworkTest, SpreadDelaysReorderMessages) {
   Rng rng(5);
   Network net(&rng);
-  net.SetOptions({.drop_per_million = 0, .duplicate_per_million = 0, .min_delay = 1, .max_delay = 40});
+  net.SetOptions(
+      {.drop_per_million = 0, .duplicate_per_million = 0, .min_delay = 1, .max_delay = 40});
   for (uint64_t i = 0; i < 100; ++i) net.Send(0, Msg(1, 2, i));
   const std::vector<uint64_t> tags = DrainTags(net);
   ASSERT_EQ(tags.size(), 100u);
@@ -84,7 +98,8 @@ TEST(NetworkTest, SpreadDelaysReorderMessages) {
 TEST(NetworkTest, EqualDelaysKeepSendOrder) {
   Rng rng(5);
   Network net(&rng);
-  net.SetOptions({.drop_per_million = 0, .duplicate_per_million = 0, .min_delay = 2, .max_delay = 2});
+  net.SetOptions(
+      {.drop_per_million = 0, .duplicate_per_million = 0, .min_delay = 2, .max_delay = 2});
   for (uint64_t i = 0; i < 20; ++i) net.Send(0, Msg(1, 2, i));
   const std::vector<uint64_t> tags = DrainTags(net);
   EXPECT_TRUE(std::is_sorted(tags.begin(), tags.end()));
@@ -94,7 +109,10 @@ TEST(NetworkTest, SameSeedSameSchedule) {
   auto run = [](uint64_t seed) {
     Rng rng(seed);
     Network net(&rng);
-    net.SetOptions({.drop_per_million = 100000, .duplicate_per_million = 100000, .min_delay = 1, .max_delay = 30});
+    net.SetOptions({.drop_per_million = 100000,
+                    .duplicate_per_million = 100000,
+                    .min_delay = 1,
+                    .max_delay = 30});
     for (uint64_t i = 0; i < 200; ++i) net.Send(i, Msg(1 + i % 3, 1 + (i + 1) % 3, i));
     return DrainTags(net);
   };
@@ -112,7 +130,9 @@ TEST(NetworkTest, Partitions) {
   const Case cases[] = {
       {"none", [](Network&) {}, false, false, false, false},
       {"symmetric {1} | {2,3}",
-       [](Network& n) { n.PartitionSymmetric({NodeId(1)}, {NodeId(2), NodeId(3)}); },
+       [](Network& n) {
+         n.PartitionSymmetric({NodeId(1)}, {NodeId(2), NodeId(3)});
+       },
        true, true, true, true},
       {"one-way {1} -/-> {2}", [](Network& n) { n.PartitionOneWay({NodeId(1)}, {NodeId(2)}); },
        true, false, false, false},

@@ -15,10 +15,9 @@ inline std::string FailureReport(const SimOptions& options, const SimResult& r) 
   SimOptions traced = options;
   traced.trace = true;
   const SimResult replay = RunSimulation(traced);
-  std::string out = "seed " + std::to_string(options.seed) + " (" +
-                    std::to_string(options.nodes) + " nodes" +
-                    (options.bug.empty() ? "" : ", bug " + options.bug) + "): " + r.failure +
-                    "\nreplay: " + ReplayCommand(options) + "\n";
+  std::string out = "seed " + std::to_string(options.seed) + " (" + std::to_string(options.nodes) +
+                    " nodes" + (options.bug.empty() ? "" : ", bug " + options.bug) +
+                    "): " + r.failure + "\nreplay: " + ReplayCommand(options) + "\n";
   const size_t tail = 60;
   const size_t from = replay.trace.size() > tail ? replay.trace.size() - tail : 0;
   for (size_t i = from; i < replay.trace.size(); ++i) out += replay.trace[i] + "\n";

@@ -14,7 +14,7 @@ namespace {
 // (Debug, ASan+UBSan) is several times slower and runs fewer seeds.
 constexpr int kChunks = 8;
 #ifdef CL_SANITIZE
-constexpr uint64_t kSeedsPerChunk = 40;   // 320 seeds
+constexpr uint64_t kSeedsPerChunk = 40;  // 320 seeds
 #else
 constexpr uint64_t kSeedsPerChunk = 250;  // 2,000 seeds
 #endif
@@ -59,7 +59,8 @@ TEST(SimulatorTest, SameSeedGivesTheSameTraceByteForByte) {
     ASSERT_GT(a.trace.size(), 100u);
     EXPECT_EQ(a.trace, b.trace);
     EXPECT_EQ(a.steps, b.steps);
-    const SimResult other = RunSimulation({.seed = seed + 100, .nodes = options.nodes, .trace = true});
+    const SimResult other =
+        RunSimulation({.seed = seed + 100, .nodes = options.nodes, .trace = true});
     EXPECT_NE(a.trace, other.trace);
   }
 }
@@ -76,8 +77,9 @@ TEST(SimulatorTest, TracingDoesNotChangeTheRun) {
 }
 
 TEST(SimulatorTest, ReplayCommandNamesTheRun) {
-  EXPECT_EQ(ReplayCommand({.seed = 42, .nodes = 5, .bug = "vote_without_log_check"}),
-            "build/bin/raftsim --seeds 1 --start 42 --nodes 5 --bug vote_without_log_check --trace");
+  EXPECT_EQ(
+      ReplayCommand({.seed = 42, .nodes = 5, .bug = "vote_without_log_check"}),
+      "build/bin/raftsim --seeds 1 --start 42 --nodes 5 --bug vote_without_log_check --trace");
 }
 
 TEST(SimulatorTest, BugNames) {
