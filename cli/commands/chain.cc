@@ -1,0 +1,189 @@
+// `certledger block show`, `certledger chain verify` and `certledger node ...`.
+#include <google/protobuf/util/json_util.h>
+
+#include <iostream>
+#include <tuple>
+
+#include "cli/commands/commands.h"
+
+namespace cl::cli {
+namespace {
+
+namespace v1 = certledger::v1;
+namespace api = certledger::api;
+
+struct ChainOpts {
+  std::string height = "latest";
+  uint64_t from = 1, to = 0;
+  uint64_t node_id = 0;
+  std::string key;
+};
+
+}  // namespace
+
+void AddBlockCommands(CLI::App& app, Action* action) {
+  CLI::App* block = app.add_subcommand("block", "Read blocks");
+  block->require_subcommand(1);
+  auto o = std::make_shared<ChainOpts>();
+  CLI::App* sub = block->add_subcommand("show", "Show a block's header, transactions and receipts");
+  sub->add_option("height", o->height, "height or 'latest'");
+  sub->footer("Example:\n  certledger block show 12\nExit codes: 0, 5 no such block, 3 no node answered.");
+  sub->callback([o, action] {
+    *action = [o](Context& c) -> int {
+      api::BlockView b;
+      if (Status s = c.GetJson("/v1/blocks/" + o->height, &b); !s.ok()) return Fail(s);
+      if (c.json()) return std::cout << ToJson(b) << "\n", kExitOk;
+      const v1::BlockHeader& h = b.header();
+      PrintTable({{"height", std::to_string(b.height())},
+                  {"hash", b.hash()},
+                  {"prev hash", ToHex(h.prev_hash())},
+                  {"time", FormatTime(h.time_ms())},
+                  {"proposer", "node " + std::to_string(h.proposer()) + " (term " + std::to_string(h.raft_term()) + ")"},
+                  {"history", std::to_string(h.history_size()) + " txs, root " + ToHex(h.history_root())},
+                  {"certified", b.has_commit_certificate()
+                                    ? std::to_string(b.commit_certificate().signatures_size()) + " node signatures"
+                                    : std::string("not yet")}});
+      std::vector<std::vector<std::string>> rows = {{"#", "TX", "PAYLOAD", "RESULT", "MESSAGE"}};
+      for (int i = 0; i < b.txs_size(); ++i) {
+        v1::TxBody body;
+        std::string payload = "?";
+        if (body.ParseFromString(b.txs(i).body()) && body.payload_case() != v1::TxBody::PAYLOAD_NOT_SET)
+          payload = body.GetDescriptor()->FindFieldByNumber(body.payload_case())->name();
+        rows.push_back({std::to_string(i), i < b.tx_ids_size() ? b.tx_ids(i).substr(0, 16) : "-", payload,
+                        i < b.receipts_size() ? v1::ResultCode_Name(b.receipts(i).code()) : "-",
+                        i < b.receipts_size() ? b.receipts(i).message() : ""});
+      }
+      std::cout << "\n";
+      PrintTable(rows);
+      return kExitOk;
+    };
+  });
+}
+
+void AddChainCommands(CLI::App& app, Action* action) {
+  CLI::App* chain = app.add_subcommand("chain", "Audit a node's chain");
+  chain->require_subcommand(1);
+  auto o = std::make_shared<ChainOpts>();
+  CLI::App* sub = chain->add_subcommand(
+      "verify", "Audit every block: hash links, tx/result/history roots, consistency, commit certificates");
+  sub->add_option("--to", o->to, "last height to audit (default: the latest)");
+  sub->footer("Audits the first node that answers (use --node to pick one) against the pinned genesis.\n"
+              "Example:\n  certledger chain verify --node http://127.0.0.1:8102 --genesis genesis.json\n"
+              "Exit codes: 0 the chain verifies, 20 a block is bad (named), 3 no node answered, 2 no pinned genesis.");
+  sub->callback([o, action] {
+    *action = [o](Context& c) -> int {
+      auto g = c.Genesis(true);
+      if (!g.ok()) return Fail(g.status());
+      api::NodeStatus st;
+      if (Status s = c.GetJson("/v1/status", &st); !s.ok()) return Fail(s);
+      if (st.genesis_hash() != (*g)->hash.ToHex())
+        return Fail(Corruption("the node runs another genesis (" + st.genesis_hash() + ")"));
+      const uint64_t to = o->to ? o->to : st.height();
+      ChainAuditor audit(**g);
+      for (uint64_t h = 1; h <= to; ++h) {
+        api::BlockView b;
+        if (Status s = c.GetJson("/v1/blocks/" + std::to_string(h), &b); !s.ok()) return Fail(s);
+        if (Status s = audit.Add(b); !s.ok()) {
+          if (c.json())
+            std::cout << "{\"ok\":false,\"first_bad_block\":" << h << ",\"error\":\"" << s.message() << "\"}\n";
+          else
+            std::cout << "FAILED: " << s.message() << "\n";
+          return kExitVerifyFailed;
+        }
+      }
+      // Consistency: every audited height's history is a prefix of the last one's.
+      for (uint64_t h = 1; h < to; h = h * 2) {
+        api::ConsistencyProofView p;
+        if (Status s = c.GetJson("/v1/proofs/consistency?from=" + std::to_string(h) + "&to=" + std::to_string(to), &p);
+            !s.ok())
+          return Fail(s);
+        if (Status s = audit.CheckConsistency(p); !s.ok()) {
+          std::cout << "FAILED: " << s.message() << "\n";
+          return kExitVerifyFailed;
+        }
+      }
+      if (c.json()) {
+        std::cout << "{\"ok\":true,\"height\":" << to << ",\"txs\":" << audit.txs() << ",\"certified\":"
+                  << audit.certified() << ",\"uncertified\":" << audit.uncertified() << "}\n";
+      } else {
+        std::cout << "OK: blocks 1.." << to << " verify (" << audit.txs() << " txs; " << audit.certified()
+                  << " blocks with a commit certificate checked against genesis, " << audit.uncertified()
+                  << " awaiting one)\n";
+      }
+      return kExitOk;
+    };
+  });
+}
+
+void AddNodeCommands(CLI::App& app, Action* action) {
+  CLI::App* node = app.add_subcommand("node", "Node status and raft membership (operators)");
+  node->require_subcommand(1);
+  {
+    CLI::App* sub = node->add_subcommand("status", "Status of every configured node (role, leader, term, height)");
+    sub->footer("Example:\n  certledger node status\nExit codes: 0 at least one node answered, 3 none did.");
+    sub->callback([action] {
+      *action = [](Context& c) -> int {
+        std::vector<std::vector<std::string>> rows = {
+            {"URL", "NODE", "ROLE", "LEADER", "TERM", "HEIGHT", "COMMIT", "MEMPOOL", "STATE"}};
+        std::string json = "[";
+        int up = 0;
+        for (const std::string& url : c.options().nodes) {
+          auto r = client::HttpRequest(url, "GET", "/v1/status", "", "application/json", {.timeout_ms = 3000});
+          api::NodeStatus st;
+          if (!r.ok() || r->status != 200 || !google::protobuf::util::JsonStringToMessage(r->body, &st).ok()) {
+            rows.push_back({url, "-", "-", "-", "-", "-", "-", "-", "DOWN"});
+            json += std::string(json.size() > 1 ? "," : "") + "{\"url\":\"" + url + "\",\"up\":false}";
+            continue;
+          }
+          ++up;
+          rows.push_back({url, std::to_string(st.node_id()), st.role(), std::to_string(st.leader()),
+                          std::to_string(st.term()), std::to_string(st.height()), std::to_string(st.commit_index()),
+                          std::to_string(st.mempool_txs()), st.failure().empty() ? "up" : "FAILED: " + st.failure()});
+          json += std::string(json.size() > 1 ? "," : "") + "{\"url\":\"" + url + "\",\"up\":true,\"status\":" +
+                  ToJson(st) + "}";
+        }
+        if (c.json()) std::cout << json << "]\n";
+        else PrintTable(rows);
+        return up > 0 ? kExitOk : kExitUnreachable;
+      };
+    });
+  }
+  const std::vector<std::tuple<std::string, std::string, std::string>> ops = {
+      {"add", "add_learner", "Add a node (from genesis or governance) as a learner (non-voting replica)"},
+      {"promote", "promote", "Promote a learner to a voter"},
+      {"remove", "remove", "Remove a node from the raft membership"},
+      {"transfer", "transfer_leader", "Transfer leadership to a node"}};
+  for (const auto& [name, api_action, help] : ops) {
+    auto o = std::make_shared<ChainOpts>();
+    CLI::App* sub = node->add_subcommand(name, help);
+    sub->add_option("node_id", o->node_id, "raft node id")->required();
+    sub->add_option("--key", o->key, "an OPERATOR or ADMIN key")->required();
+    sub->footer("Example:\n  certledger node " + name + " 2 --key PSB-operator\n"
+                "Exit codes: 0 done, 4 refused (not an operator, bad state), 3 no node answered.");
+    const std::string act = api_action;
+    sub->callback([o, action, act] {
+      *action = [o, act](Context& c) -> int {
+        auto key = c.LoadKey(o->key);
+        if (!key.ok()) return Fail(key.status());
+        api::MembershipRequest mr;
+        mr.set_action(act);
+        mr.set_node_id(o->node_id);
+        const std::string body = ToJson(mr);
+        const std::string target = "/v1/admin/membership";
+        auto h = c.SignedHeaders(*key, "POST", target, &body);
+        if (!h.ok()) return Fail(h.status());
+        auto r = c.Call("POST", target, body, *h);
+        if (!r.ok()) return Fail(r.status());
+        if (r->status != 200) {
+          std::cerr << "error: HTTP " << r->status << ": " << r->body << "\n";
+          return r->status >= 500 ? kExitError : kExitRejected;
+        }
+        if (c.json()) std::cout << r->body << "\n";
+        else std::cout << act << " node " << o->node_id << ": done\n";
+        return kExitOk;
+      };
+    });
+  }
+}
+
+}  // namespace cl::cli
