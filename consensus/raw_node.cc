@@ -192,7 +192,10 @@ class RawNodeImpl final : public RawNode {
       rd.must_sync = hs.term() != prev_hard_.term() || hs.vote() != prev_hard_.vote();
     }
     RaftLog& log = r_->mutable_log();
-    if (log.HasPendingSnapshot()) rd.snapshot = *log.unstable().snapshot;
+    if (log.HasPendingSnapshot()) {
+      rd.snapshot = *log.unstable().snapshot;
+      rd.must_sync = true;
+    }
     rd.entries = log.UnstableEntries();
     if (!rd.entries.empty()) rd.must_sync = true;
     rd.committed_entries = log.NextCommittedEntries();

@@ -11,7 +11,8 @@
 // Commands: add-nodes, campaign, propose, propose-conf-change, process-ready,
 // deliver-msgs, drop-msgs, stabilize, partition, heal, tick, tick-election,
 // tick-heartbeat, raft-state, raft-log, status, compact, transfer-leadership,
-// read-index, forget-leader, report-unreachable, restart, applied.
+// read-index, forget-leader, report-unreachable, report-snapshot, restart,
+// applied.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -204,6 +205,11 @@ class Runner {
     }
     if (n == "report-unreachable") {
       env_.raw(U(c.args.at(0))).ReportUnreachable(NodeId(U(c.args.at(1))));
+      return "";
+    }
+    if (n == "report-snapshot") {
+      const bool failed = c.kv.contains("failed") && B(c.kv.at("failed"));
+      env_.raw(U(c.args.at(0))).ReportSnapshot(NodeId(U(c.args.at(1))), failed);
       return "";
     }
     if (n == "restart") {
