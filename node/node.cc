@@ -100,6 +100,8 @@ Result<std::unique_ptr<Node>> Node::Create(NodeSetup setup) {
                                  },
                              .on_block = [raw](const AppliedBlock& b) { raw->OnBlock(b); },
                              .now_ms = WallClockMs,
+                             .on_soft_state =
+                                 [raw](const consensus::SoftState& ss) { raw->OnSoftState(ss); },
                          }));
   return n;
 }
@@ -199,6 +201,13 @@ void Node::Submit(Bytes raw_tx, std::optional<std::chrono::steady_clock::time_po
   bool forwarded = false;
   if (leader) {
     AdmitLocal(std::move(*admitted), [&](std::optional<Rejection> r) { rejected = std::move(r); });
+  } else if (!transport_->IsConnected(st.leader)) {
+    // The leader we knew is unreachable from here; an election is likely under
+    // way. Say so now rather than queue the tx toward a dead link.
+    if (handle) waiters_->Cancel(id, *handle);
+    return (*shared_done)(Unavailable("the leader (node " + std::to_string(st.leader.value()) +
+                                      ") is unreachable from this node; retry shortly"),
+                          std::nullopt);
   } else {
     forwarded = transport_->Send(st.leader, std::move(admitted->raw), Channel::kForward);
     if (!forwarded) rejected = Rejection{RejectReason::kMempoolFull, "forward queue to the leader is full"};
@@ -217,6 +226,21 @@ void Node::Submit(Bytes raw_tx, std::optional<std::chrono::steady_clock::time_po
                                     .position = loc->position,
                                     .receipt = receipt.ok() ? *receipt : Bytes()});
   }
+}
+
+// A node that stopped leading hands what its mempool holds to the new leader,
+// so transactions accepted here are not stranded until they expire.
+void Node::OnSoftState(const consensus::SoftState& ss) {
+  if (ss.role == consensus::StateRole::kLeader || ss.lead == NodeId()) return;
+  if (mempool_->size() == 0) return;
+  std::vector<AdmittedTx> txs = mempool_->TakeBatch(SIZE_MAX, SIZE_MAX, WallClockMs());
+  std::vector<crypto::Digest> ids;
+  for (AdmittedTx& t : txs) {
+    ids.push_back(t.id);
+    transport_->Send(ss.lead, std::move(t.raw), Channel::kForward);
+  }
+  mempool_->OnApplied(ids);
+  log_.Info("mempool_handed_over", {{"leader", ss.lead}, {"txs", ids.size()}});
 }
 
 void Node::OnBlock(const AppliedBlock& b) {

@@ -95,6 +95,7 @@ class Node {
   Node() = default;
   void OnPeerPayload(NodeId from, uint8_t channel, Bytes payload);
   void OnBlock(const AppliedBlock& b);
+  void OnSoftState(const consensus::SoftState& ss);
   void AdmitLocal(AdmittedTx tx, const std::function<void(std::optional<Rejection>)>& done);
 
   NodeId id_;

@@ -260,6 +260,7 @@ void RaftDriver::HandleReady() {
     }
     options_.log.Info("raft_role", {{"lead", std::to_string(rd.soft_state->lead.value())},
                                     {"term", std::to_string(raw_->GetStatus().hard_state.term())}});
+    if (hooks_.on_soft_state) hooks_.on_soft_state(*rd.soft_state);
   }
   // 4. Advance.
   raw_->Advance(rd);

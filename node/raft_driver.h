@@ -77,6 +77,8 @@ class RaftDriver {
     std::function<void(const AppliedBlock&)> on_block;
     // The wall clock (ms) stamped on proposed batches; the only clock raft data carries.
     std::function<int64_t()> now_ms;
+    // Leadership changed (on the driver thread); optional.
+    std::function<void(const consensus::SoftState&)> on_soft_state;
   };
 
   // Restores the raft core from the ledger's store (a new store holds the

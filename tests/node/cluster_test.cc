@@ -44,6 +44,23 @@ class ClusterTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
+  NodeSetup SetupFor(int i) {
+    NodeSetup s;
+    s.id = NodeId(static_cast<uint64_t>(i));
+    s.genesis = genesis_;
+    s.genesis_bytes = genesis_bytes_;
+    s.node_key = crypto::SecretKey(Bytes(f_.Key("node/" + std::to_string(i)).secret_key.bytes()));
+    s.data_dir = (dir_ / ("n" + std::to_string(i))).string();
+    s.peer_addresses = addrs_;
+    // A restarted node listens on its old port, where its peers dial it.
+    for (const auto& [id, addr] : addrs_)
+      if (id == s.id) s.peer_listen = addr;
+    s.raft = RaftDriverOptions{.tick_ms = 20, .election_ticks = 10};
+    s.ledger = LedgerOptions{.verify_threads = 1, .sync_applies = true};
+    s.log = Logger::Null();
+    return s;
+  }
+
   // Starts the nodes from the highest id down, so each one knows the ports of
   // the peers it dials (a node dials only the peers with larger ids).
   void StartAll() {
@@ -66,7 +83,31 @@ class ClusterTest : public ::testing::Test {
                          "127.0.0.1:" + std::to_string((*n)->peer_port()));
       nodes_[static_cast<size_t>(i - 1)] = std::move(n).value();
     }
+    addrs_ = addrs;
     for (auto& n : nodes_) n->Start();
+  }
+
+  // Submits to any live node until one accepts it and it commits.
+  Result<SubmitResult> SubmitAnywhere(const Bytes& tx) {
+    Status last = Unavailable("no live node");
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      for (auto& n : nodes_) {
+        if (!n) continue;
+        auto r = SubmitAndWait(*n, tx);
+        if (r.ok()) return r;
+        last = r.status();
+        if (r.status().code() == Code::kAlreadyExists) return r;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return last;
+  }
+
+  Bytes AnchorTx(int i) {
+    auto a = f_.Cert("CERT-" + std::to_string(i), "MARRIAGE", "CAB",
+                     f_.HolderRef("3301021985" + std::to_string(100000 + i)),
+                     WallClockMs() - contracts::testing::kDayMs);
+    return f_.Anchor("CAB/issuer", WallClockMs(), a);
   }
 
   NodeId WaitForLeader(std::chrono::milliseconds timeout = 10s) {
@@ -93,6 +134,7 @@ class ClusterTest : public ::testing::Test {
   std::shared_ptr<v1::Genesis> genesis_;
   Bytes genesis_bytes_;
   std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<std::pair<NodeId, std::string>> addrs_;
 };
 
 TEST_F(ClusterTest, TransactionsToEveryNodeCommitAndAllNodesAgree) {
@@ -172,6 +214,53 @@ TEST_F(ClusterTest, RejectsBadTransactionsAtTheDoorWithAReason) {
                       p.set_value(why);
                     });
   EXPECT_EQ(p.get_future().get(), RejectReason::kMalformed);
+}
+
+TEST_F(ClusterTest, LeaderStopsTheRestGoOnAndItCatchesUpAfterRestart) {
+  StartAll();
+  const NodeId leader = WaitForLeader();
+  ASSERT_NE(leader, NodeId());
+  std::vector<crypto::Digest> acked;
+  for (int i = 0; i < 3; ++i) {
+    auto r = SubmitAnywhere(AnchorTx(i));
+    ASSERT_TRUE(r.ok()) << r.status();
+    acked.push_back(r->tx_id);
+  }
+  // Stop the leader (graceful stop: its links close, the others elect anew).
+  const size_t li = leader.value() - 1;
+  nodes_[li]->Stop();
+  nodes_[li].reset();
+  for (int i = 3; i < 6; ++i) {
+    auto r = SubmitAnywhere(AnchorTx(i));
+    ASSERT_TRUE(r.ok()) << "after the leader stopped: " << r.status();
+    acked.push_back(r->tx_id);
+  }
+  // Restart it from its data directory: it resumes at its applied index and
+  // catches up from the new leader's log.
+  auto n = Node::Create(SetupFor(static_cast<int>(leader.value())));
+  ASSERT_TRUE(n.ok()) << n.status();
+  nodes_[li] = std::move(n).value();
+  nodes_[li]->Start();
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  bool all = false;
+  while (!all && std::chrono::steady_clock::now() < deadline) {
+    all = true;
+    for (const auto& id : acked)
+      for (auto& node : nodes_) all = all && node->ledger().store().blocks().FindTx(id).ok();
+    if (!all) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(all) << "every acknowledged transaction is on every node, the restarted one too";
+  // Exactly once: the tx index points at one place, and heights agree.
+  const Height top = nodes_[0]->ledger().height();
+  for (uint64_t h = 1; h <= top.value(); ++h) {
+    auto b0 = nodes_[0]->ledger().store().blocks().Get(Height(h));
+    for (auto& node : nodes_) {
+      auto b = node->ledger().store().blocks().Get(Height(h));
+      if (b.ok() && b0.ok()) {
+        EXPECT_EQ(b->hash, b0->hash) << "height " << h;
+      }
+    }
+  }
 }
 
 }  // namespace
