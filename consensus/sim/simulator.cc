@@ -502,8 +502,6 @@ class Simulation {
       const uint64_t pid = ReadBigEndian64(ByteView(e.data()).substr(1));
       auto it = proposer_.find(pid);
       if (it != proposer_.end() && it->second == n.id.value()) acked_.insert(pid);
-    } else if (e.data().size() == 9 && e.data()[0] == 'M') {
-      marker_applied_.insert({ReadBigEndian64(ByteView(e.data()).substr(1)), n.id.value()});
     }
     return Status::Ok();
   }
@@ -936,10 +934,12 @@ class Simulation {
       if (!had_stable_leader_) Trace("stable leader n" + Str(leader->id.value()));
       had_stable_leader_ = true;
       CL_RETURN_IF_ERROR(ChangeMembership(/*only_leave=*/true));
-      const bool marker_done =
-          marker_id_ != 0 && marker_applied_.contains({marker_id_, leader->id.value()});
+      const bool marker_done = marker_id_ != 0 && HasMarker(*leader);
       if (!marker_done && (marker_id_ == 0 || Tick() >= marker_retry_tick_)) {
         marker_id_ = next_proposal_;
+        raft::Entry marker;
+        marker.set_data(ProposalData('M', marker_id_));
+        marker_content_ = ContentHash(marker);
         marker_retry_tick_ = Tick() + 2 * kElectionTicks;
         CL_RETURN_IF_ERROR(Propose(*leader, 'M'));
       }
@@ -958,9 +958,16 @@ class Simulation {
     for (uint64_t id : Members(leader)) {
       const SimNode& n = nodes_.at(id);
       if (!n.up() || n.sm.size() != canon.size() || !(n.sm == canon)) return false;
-      if (!marker_applied_.contains({marker_id_, id})) return false;
+      if (!HasMarker(n)) return false;
     }
     return true;
+  }
+
+  // The node's state machine holds the current marker (applied one by one or
+  // received in a snapshot).
+  bool HasMarker(const SimNode& n) const {
+    return std::any_of(n.sm.rbegin(), n.sm.rend(),
+                       [&](const EntryId& e) { return e.content == marker_content_; });
   }
 
   std::string ConvergenceReport() const {
@@ -1031,7 +1038,7 @@ class Simulation {
   uint64_t marker_retry_tick_ = 0;
   std::map<uint64_t, uint64_t> proposer_;  // proposal id -> node
   std::set<uint64_t> acked_;
-  std::set<std::pair<uint64_t, uint64_t>> marker_applied_;  // (marker id, node)
+  uint64_t marker_content_ = 0;  // ContentHash of the current marker entry
   std::set<uint64_t> ever_member_;
   std::set<uint64_t> conf_indexes_;
   std::vector<raft::Message> lost_snapshots_;  // dropped at send; reported after the step
