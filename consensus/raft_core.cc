@@ -386,11 +386,17 @@ bool Raft::Promotable() const {
 }
 
 bool Raft::HasUnappliedConfChanges() const {
-  if (log_.applied() >= log_.committed()) return false;
-  auto ents = log_.Slice(log_.applied().next(), log_.committed().next(), UINT64_MAX);
-  if (!ents.ok()) return false;
-  for (const auto& e : *ents) {
-    if (e.type() == raft::ENTRY_CONF_CHANGE) return true;
+  // Scanned in pages of max_committed_size_per_ready bytes, so a long
+  // unapplied tail is never loaded at once.
+  RaftIndex lo = std::max(log_.applied().next(), log_.FirstIndex());
+  const RaftIndex hi = log_.committed().next();
+  while (lo < hi) {
+    auto ents = log_.Slice(lo, hi, cfg_.max_committed_size_per_ready);
+    if (!ents.ok() || ents->empty()) return false;
+    for (const auto& e : *ents) {
+      if (e.type() == raft::ENTRY_CONF_CHANGE) return true;
+    }
+    lo += ents->size();
   }
   return false;
 }
