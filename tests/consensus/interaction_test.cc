@@ -62,7 +62,6 @@ std::vector<Chunk> ParseFile(const std::string& text) {
   std::vector<Chunk> chunks;
   std::istringstream in(text);
   std::string line;
-  int lineno = 0;
   std::vector<std::string> lines;
   while (std::getline(in, line)) lines.push_back(line);
   size_t i = 0;
@@ -86,7 +85,6 @@ std::vector<Chunk> ParseFile(const std::string& text) {
     while (i < lines.size() && !lines[i].empty()) c.expected += lines[i++] + "\n";
     chunks.push_back(std::move(c));
   }
-  (void)lineno;
   return chunks;
 }
 
