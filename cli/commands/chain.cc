@@ -157,7 +157,7 @@ void AddNodeCommands(CLI::App& app, Action* action) {
     auto o = std::make_shared<ChainOpts>();
     CLI::App* sub = node->add_subcommand(name, help);
     sub->add_option("node_id", o->node_id, "raft node id")->required();
-    sub->add_option("--key", o->key, "an OPERATOR or ADMIN key")->required();
+    sub->add_option("--key", o->key, "an OPERATOR or ADMIN key (sent to the current leader)")->required();
     sub->footer("Example:\n  certledger node " + name + " 2 --key PSB-operator\n"
                 "Exit codes: 0 done, 4 refused (not an operator, bad state), 3 no node answered.");
     const std::string act = api_action;
@@ -172,7 +172,22 @@ void AddNodeCommands(CLI::App& app, Action* action) {
         const std::string target = "/v1/admin/membership";
         auto h = c.SignedHeaders(*key, "POST", target, &body);
         if (!h.ok()) return Fail(h.status());
-        auto r = c.Call("POST", target, body, *h);
+        // Membership changes are made by the leader: send it there when a
+        // configured node says it leads, else to the first node that answers.
+        std::string leader_url;
+        for (const std::string& url : c.options().nodes) {
+          auto s = client::HttpRequest(url, "GET", "/v1/status", "", "application/json", {.timeout_ms = 3000});
+          api::NodeStatus st;
+          if (s.ok() && s->status == 200 && google::protobuf::util::JsonStringToMessage(s->body, &st).ok() &&
+              st.role() == "leader") {
+            leader_url = url;
+            break;
+          }
+        }
+        client::HttpRequestOptions ho = *h;
+        ho.timeout_ms = c.options().timeout_ms;
+        auto r = leader_url.empty() ? c.Call("POST", target, body, *h)
+                                    : client::HttpRequest(leader_url, "POST", target, body, "application/json", ho);
         if (!r.ok()) return Fail(r.status());
         if (r->status != 200) {
           std::cerr << "error: HTTP " << r->status << ": " << r->body << "\n";
