@@ -1,6 +1,7 @@
 // Read side of blocks, tx index, receipts, commit certificates, genesis, and
 // the contract state.
 #include <memory>
+#include <shared_mutex>
 
 #include "proto/records.pb.h"
 #include "storage/internal/core.h"
@@ -99,6 +100,7 @@ Result<std::vector<contracts::KeyValue>> StateStore::Scan(ByteView prefix, ByteV
   std::vector<contracts::KeyValue> out;
   if (limit == 0) return out;
   rocksdb::ReadOptions ro;
+  std::shared_lock db_lock(core_.db_mu);
   std::unique_ptr<rocksdb::Iterator> it(core_.db->NewIterator(ro, core_.h(internal::kState)));
   if (!start_after.empty() && start_after > prefix) {
     it->Seek(ToSlice(start_after));

@@ -1,6 +1,7 @@
 // The raft log in RocksDB: entries in `raft_log` keyed by big-endian index;
 // hard state, conf state, compaction point and snapshot metadata in `raft_state`.
 #include <memory>
+#include <shared_mutex>
 
 #include "storage/internal/core.h"
 #include "storage/store.h"
@@ -36,6 +37,7 @@ Result<std::vector<raft::Entry>> RaftLogStore::Entries(RaftIndex lo, RaftIndex h
   rocksdb::Slice upper_slice = ToSlice(upper);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper_slice;
+  std::shared_lock db_lock(core_.db_mu);
   std::unique_ptr<rocksdb::Iterator> it(core_.db->NewIterator(ro, core_.h(internal::kRaftLog)));
   uint64_t bytes = 0;
   RaftIndex want = lo;

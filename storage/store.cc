@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <memory>
 #include <set>
+#include <shared_mutex>
 
 #include <rocksdb/utilities/checkpoint.h>
 
 #include "proto/records.pb.h"
 #include "storage/internal/core.h"
+#include "storage/snapshot.h"
 
 namespace cl::storage {
 
@@ -245,11 +247,16 @@ Result<raft::SnapshotMetadata> Store::CreateCheckpoint(const std::string& dir) {
   meta.set_index(p.applied.value());
   meta.set_term(term.value());
 
-  rocksdb::Checkpoint* raw = nullptr;
-  CL_RETURN_IF_ERROR(internal::FromRocks(rocksdb::Checkpoint::Create(c.db.get(), &raw), "checkpoint"));
-  std::unique_ptr<rocksdb::Checkpoint> cp(raw);
-  // log_size_for_flush = 0: flush first, so the checkpoint is SST files only.
-  CL_RETURN_IF_ERROR(internal::FromRocks(cp->CreateCheckpoint(dir, 0), "create checkpoint in " + dir));
+  {
+    std::shared_lock db_lock(c.db_mu);
+    rocksdb::Checkpoint* raw = nullptr;
+    CL_RETURN_IF_ERROR(
+        internal::FromRocks(rocksdb::Checkpoint::Create(c.db.get(), &raw), "checkpoint"));
+    std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+    // log_size_for_flush = 0: flush first, so the checkpoint is SST files only.
+    CL_RETURN_IF_ERROR(
+        internal::FromRocks(cp->CreateCheckpoint(dir, 0), "create checkpoint in " + dir));
+  }
   CL_RETURN_IF_ERROR(internal::FsyncPath(dir, /*directory=*/true));
 
   std::lock_guard raft_lock(c.raft_write_mu);
@@ -257,6 +264,40 @@ Result<raft::SnapshotMetadata> Store::CreateCheckpoint(const std::string& dir) {
   batch.Put(c.h(internal::kRaftState), ToSlice(key::kSnapshot), meta.SerializeAsString());
   CL_RETURN_IF_ERROR(c.Write(&batch, /*sync=*/true));
   return meta;
+}
+
+Status Store::InstallSnapshot(SnapshotInstaller& installer, const raft::HardState& local_hard_state) {
+  internal::Core& c = *core_;
+  if (c.options.read_only) return FailedPrecondition("store opened read-only");
+  std::lock_guard apply_lock(c.apply_write_mu);
+  std::lock_guard raft_lock(c.raft_write_mu);
+  std::unique_lock db_lock(c.db_mu);
+  CL_RETURN_IF_ERROR(c.WriteAllowed());
+  c.CloseDb();
+  // Either the old store or the new one is at c.path afterwards, also after a
+  // crash (Open finishes or rolls back the swap): reopen whichever it is.
+  Status installed = installer.Install(local_hard_state);
+  if (!installed.ok()) {
+    Status rec = internal::RecoverInterruptedInstall(c.path);
+    if (!rec.ok()) installed = rec.WithContext(installed.ToString());
+  }
+  auto reopened = internal::OpenCore(c.path, c.options);
+  if (!reopened.ok()) {
+    std::lock_guard lock(c.mu);
+    c.sticky = Status(reopened.status().code(),
+                      "store unusable after a snapshot install: " + reopened.status().message());
+    return c.sticky;
+  }
+  internal::Core& n = **reopened;
+  c.block_cache = n.block_cache;
+  c.db = std::move(n.db);
+  c.cf = std::move(n.cf);
+  n.cf.clear();
+  {
+    std::lock_guard lock(c.mu);
+    c.pos = n.positions();
+  }
+  return installed;
 }
 
 }  // namespace cl::storage

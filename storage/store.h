@@ -49,6 +49,7 @@ namespace raft = ::certledger::raft;
 namespace internal {
 struct Core;
 }  // namespace internal
+class SnapshotInstaller;
 
 // On-disk format version written at creation; Open refuses any other.
 inline constexpr uint32_t kFormatVersion = 1;
@@ -281,6 +282,16 @@ class Store {
   // exist) for streaming to another node (storage/snapshot.h), records its
   // metadata as the raft snapshot, and returns it. Applies wait meanwhile.
   Result<raft::SnapshotMetadata> CreateCheckpoint(const std::string& dir);
+
+  // Replaces this store's contents, in place, with the snapshot `installer`
+  // received and verified (SnapshotInstaller::Verify succeeded), keeping
+  // `local_hard_state` (commit raised to the snapshot index). Applies, raft
+  // log writes and reads wait meanwhile; parts and references stay valid and
+  // see the new contents afterwards. Crash-safe: a crash leaves the old store
+  // or the new one (Open finishes or rolls back). If the install fails the
+  // old store stays in use and the error is returned; if no store can be
+  // reopened, every later write fails.
+  Status InstallSnapshot(SnapshotInstaller& installer, const raft::HardState& local_hard_state);
 
   // The first write error, after which every write fails; OK if none.
   Status write_error() const;

@@ -106,7 +106,9 @@ Status Rename(const std::string& from, const std::string& to) {
 
 // ---------------------------------------------------------------- Core
 
-Core::~Core() {
+Core::~Core() { CloseDb(); }
+
+void Core::CloseDb() {
   if (db) {
     for (auto* handle : cf) {
       if (handle != nullptr) db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
@@ -121,6 +123,7 @@ Result<std::optional<Bytes>> Core::Get(Cf c, ByteView k) const {
   std::string value;
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
+  std::shared_lock db_lock(db_mu);
   rocksdb::Status s = db->Get(ro, cf[c], ToSlice(k), &value);
   if (s.IsNotFound()) return std::optional<Bytes>();
   if (!s.ok()) return FromRocks(s, std::string("read ") + kCfNames[c]);
@@ -138,7 +141,9 @@ Status Core::Write(rocksdb::WriteBatch* batch, bool sync) {
   CL_RETURN_IF_ERROR(WriteAllowed());
   rocksdb::WriteOptions wo;
   wo.sync = sync;
+  std::shared_lock db_lock(db_mu);
   rocksdb::Status s = db->Write(wo, batch);
+  db_lock.unlock();
   if (s.ok()) return Status::Ok();
   Status err = FromRocks(s, "write batch");
   std::lock_guard lock(mu);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,6 +96,9 @@ struct Core {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> cf;  // indexed by Cf; owned, freed before db
 
+  // Readers and writers of `db` hold it shared; a snapshot install swaps the
+  // whole database under it exclusively (Store::InstallSnapshot).
+  mutable std::shared_mutex db_mu;
   std::mutex raft_write_mu;   // serializes raft log writers
   std::mutex apply_write_mu;  // serializes appliers (and checkpoints)
 
@@ -114,6 +118,9 @@ struct Core {
   Status WriteAllowed() const;
 
   rocksdb::ColumnFamilyHandle* h(Cf c) const { return cf[c]; }
+
+  // Frees the column family handles and closes the database (no-op if closed).
+  void CloseDb();
 };
 
 // Opens the RocksDB instance at `path` after checking the format version and

@@ -2,7 +2,9 @@
 // verification and errors, and recovery of an install interrupted by a crash.
 #include "storage/snapshot.h"
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -102,6 +104,66 @@ TEST_F(SnapshotTest, InstallReplacesTheStoreAndKeepsLocalRaftState) {
   chain.ResumeFrom(*follower_);
   ApplyBlocks(*follower_, chain, 3, 2);
   EXPECT_TRUE(CheckStore(*follower_, nullptr).ok());
+}
+
+TEST_F(SnapshotTest, InstallInPlaceKeepsTheStoreObjectUsable) {
+  // A running node cannot close its store (the API and the driver hold
+  // references): Store::InstallSnapshot swaps the database underneath, while
+  // readers keep reading.
+  const Height height = leader_->blocks().latest_height();
+  const crypto::Digest hash = leader_->blocks().latest_hash();
+  auto inst = SnapshotInstaller::Begin(dir_.Sub("follower"), TestOptions());
+  ASSERT_TRUE(inst.ok());
+  for (const auto& c : chunks_) ASSERT_TRUE((*inst)->Write(c).ok());
+  ASSERT_TRUE((*inst)->Verify(meta_).ok());
+
+  const BlockStore& blocks = follower_->blocks();
+  std::atomic<bool> stop{false};
+  std::atomic<int> reads{0};
+  std::thread reader([&] {
+    while (!stop) {
+      const Height h = blocks.latest_height();
+      if (h > Height(0)) {
+        EXPECT_TRUE(blocks.Get(h).ok());
+      }
+      EXPECT_TRUE(follower_->raft_log().LastIndex().ok());
+      ++reads;
+    }
+  });
+  raft::HardState hs = follower_->raft_log().GetInitialState()->hard_state;
+  Status s = follower_->InstallSnapshot(**inst, hs);
+  while (reads < 10) std::this_thread::yield();
+  stop = true;
+  reader.join();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("follower.staging")));
+  EXPECT_EQ(blocks.latest_height(), height);
+  EXPECT_EQ(blocks.latest_hash(), hash);
+  EXPECT_EQ(follower_->applied_index().value(), meta_.index());
+  EXPECT_EQ(follower_->raft_log().GetInitialState()->hard_state.term(), 7u);
+  EXPECT_EQ(follower_->raft_log().FirstIndex()->value(), meta_.index() + 1);
+  Status check = CheckStore(*follower_, nullptr);
+  EXPECT_TRUE(check.ok()) << check;
+  // It keeps applying, and survives a reopen.
+  ChainBuilder chain(follower_->suite());
+  chain.ResumeFrom(*follower_);
+  ApplyBlocks(*follower_, chain, 2, 2);
+  const Height after = follower_->blocks().latest_height();
+  follower_.reset();
+  follower_ = MustOpen(dir_.Sub("follower"));
+  EXPECT_EQ(follower_->blocks().latest_height(), after);
+  EXPECT_TRUE(CheckStore(*follower_, nullptr).ok());
+}
+
+TEST_F(SnapshotTest, InstallInPlaceWithoutVerifyChangesNothing) {
+  auto inst = SnapshotInstaller::Begin(dir_.Sub("follower"), TestOptions());
+  ASSERT_TRUE(inst.ok());
+  for (const auto& c : chunks_) ASSERT_TRUE((*inst)->Write(c).ok());
+  Status s = follower_->InstallSnapshot(**inst, hs_);
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition) << s;
+  EXPECT_EQ(follower_->blocks().latest_height(), Height(0));
+  EXPECT_EQ(follower_->raft_log().LastIndex()->value(), 2u);
+  EXPECT_TRUE(follower_->write_error().ok());
 }
 
 TEST_F(SnapshotTest, BadChunksAreRefused) {
