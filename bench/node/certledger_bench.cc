@@ -1,0 +1,304 @@
+// certledger-bench: a load generator for certledger networks (and, with
+// --target etcd, for an etcd cluster through its JSON gateway, so that the
+// same client drives both). See docs/performance.md, "Network".
+//
+//   certledger-bench --local --suite ed25519-sha256 --clients 100 --duration 10
+//   certledger-bench --local --clients 1 --duration 10             (single-client latency)
+//   certledger-bench --local --rate 2000 --duration 10             (open loop)
+//   certledger-bench --local --mode query --preload 10000 --clients 64
+//   certledger-bench --net DIR [--url http://127.0.0.1:8101 ...]   (a running network)
+//   certledger-bench --target etcd --url http://127.0.0.1:2379 --clients 100 --value-bytes 300
+//
+// Every run prints a human summary and one machine-readable line starting
+// with "RESULT" (key=value pairs) for scripts such as bench/compare-etcd.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <random>
+#include <sstream>
+
+#include "bench/node/http_load.h"
+#include "bench/node/workload.h"
+#include "proto/api.pb.h"
+#include "proto/tx.pb.h"
+
+namespace cl::bench {
+namespace {
+
+namespace v1 = certledger::v1;
+namespace api = certledger::api;
+
+struct Options {
+  std::string target = "certledger";  // or "etcd"
+  std::string mode = "submit";        // submit | query
+  bool local = false;
+  std::string suite = "ed25519-sha256";
+  int nodes = 3;
+  uint32_t tick_ms = 100;
+  std::string net_dir;
+  std::vector<std::string> urls;
+  uint32_t clients = 100;
+  uint32_t threads = 1;
+  double rate = 0;
+  double duration_s = 10;
+  double warmup_s = 2;
+  uint32_t txs = 0;       // 0: enough for the run at a generous rate
+  uint32_t holders = 200;
+  std::string mix = "anchor=60,grant=20,request=20";
+  uint64_t preload = 10'000;
+  int query_node = 1;
+  uint32_t value_bytes = 300;
+  uint32_t sign_threads = 2;
+  bool restart = false;
+  bool keep = false;
+  bool strict = false;
+};
+
+double Ms(uint64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+void Print(const std::string& label, const Options& o, const LoadResult& r, const std::string& extra) {
+  std::printf("%s: %llu ok, %llu failed in %.2f s = %.0f /s; latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f\n",
+              label.c_str(), static_cast<unsigned long long>(r.ok), static_cast<unsigned long long>(r.failed),
+              r.window_s, r.ok_per_s(), Ms(r.latency.Quantile(0.5)), Ms(r.latency.Quantile(0.9)),
+              Ms(r.latency.Quantile(0.99)), Ms(r.latency.Quantile(0.999)), Ms(r.latency.max_ns()));
+  if (!r.first_failure.empty()) std::printf("  first failure: %s\n", r.first_failure.c_str());
+  std::printf("RESULT target=%s mode=%s suite=%s loop=%s clients=%u rate=%.0f ok=%llu failed=%llu window_s=%.3f "
+              "per_s=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f%s\n",
+              o.target.c_str(), o.mode.c_str(), o.target == "etcd" ? "-" : o.suite.c_str(),
+              o.rate > 0 ? "open" : "closed", o.clients, o.rate, static_cast<unsigned long long>(r.ok),
+              static_cast<unsigned long long>(r.failed), r.window_s, r.ok_per_s(), Ms(r.latency.Quantile(0.5)),
+              Ms(r.latency.Quantile(0.9)), Ms(r.latency.Quantile(0.99)), Ms(r.latency.Quantile(0.999)),
+              Ms(r.latency.max_ns()), extra.c_str());
+  std::fflush(stdout);
+}
+
+Result<std::vector<Endpoint>> Endpoints(const std::vector<std::string>& urls) {
+  std::vector<Endpoint> out;
+  for (const auto& u : urls) {
+    CL_ASSIGN_OR_RETURN(Endpoint e, ParseUrl(u));
+    out.push_back(e);
+  }
+  if (out.empty()) return InvalidArgument("no node URL");
+  return out;
+}
+
+// Submits `txs` (serialized SignedTx) with ?wait=commit over `clients`
+// connections, closed loop, until all are answered; every receipt must be OK.
+Result<LoadResult> SubmitAll(const std::vector<Endpoint>& eps, const std::vector<Bytes>& txs, uint32_t clients,
+                             double rate, double duration_s, double warmup_s) {
+  std::vector<RenderedRequest> reqs;
+  reqs.reserve(txs.size());
+  for (const Bytes& tx : txs)
+    reqs.push_back(RenderRequest("POST", "/v1/transactions?wait=commit&timeout_ms=30000", eps.front(), tx,
+                                 "application/x-protobuf", "application/x-protobuf"));
+  std::atomic<int64_t> next{0};
+  const int64_t n = static_cast<int64_t>(reqs.size());
+  RequestSource src{
+      .next = [&](uint32_t) -> int64_t {
+        const int64_t i = next.fetch_add(1);
+        return i < n ? i : -1;
+      },
+      .request = [&](int64_t i) -> const RenderedRequest& { return reqs[static_cast<size_t>(i)]; },
+      .check = [](int64_t, int status, const std::string& body) {
+        if (status != 200) return false;
+        api::SubmitTxResponse r;
+        return r.ParseFromString(body) && r.status() == "committed" && r.receipt().code() == v1::OK;
+      }};
+  LoadOptions lo{.endpoints = eps, .connections = clients, .threads = 1, .duration_s = duration_s,
+                 .warmup_s = warmup_s, .rate_per_s = rate, .timeout_ms = 60'000};
+  return RunLoad(lo, src);
+}
+
+Status Setup(const std::vector<Endpoint>& eps, const std::vector<Bytes>& txs, const char* what) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CL_ASSIGN_OR_RETURN(LoadResult r, SubmitAll(eps, txs, 50, 0, 3600, 0));
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("setup %s: %zu txs in %.2f s (%llu ok)\n", what, txs.size(), s, static_cast<unsigned long long>(r.ok));
+  if (r.failed != 0 || r.ok != txs.size())
+    return Aborted(std::string("setup ") + what + " failed: " + r.first_failure);
+  return Status::Ok();
+}
+
+Result<LoadResult> RunSubmit(const Options& o, const TxFactory& f, const std::vector<Endpoint>& eps) {
+  CL_RETURN_IF_ERROR(Setup(eps, f.SetupRegistrations(), "service + holder registrations"));
+  CL_RETURN_IF_ERROR(Setup(eps, f.SetupRecords(o.sign_threads), "certificates + grants of the holders"));
+  CL_ASSIGN_OR_RETURN(Mix mix, ParseMix(o.mix));
+  uint32_t count = o.txs;
+  if (count == 0) {
+    const double per_s = o.rate > 0 ? o.rate * 1.05 : (o.suite == "sm2-sm3" ? 2500 : 12000);
+    count = static_cast<uint32_t>(per_s * (o.duration_s + o.warmup_s)) + o.clients;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<Bytes> txs = f.Mixed(mix, 0, count, o.sign_threads);
+  size_t bytes = 0;
+  for (const Bytes& t : txs) bytes += t.size();
+  std::printf("pre-signed %u txs (mix %s; mean %zu bytes) in %.2f s\n", count, o.mix.c_str(),
+              bytes / std::max<size_t>(1, txs.size()),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  CL_ASSIGN_OR_RETURN(LoadResult r, SubmitAll(eps, txs, o.clients, o.rate, o.duration_s, o.warmup_s));
+  if (r.sent >= txs.size())
+    std::printf("note: all %zu pre-signed txs were used; the window ended early (raise --txs)\n", txs.size());
+  Print("committed (?wait=commit)", o, r, " tx_bytes=" + std::to_string(bytes / std::max<size_t>(1, txs.size())));
+  return r;
+}
+
+Result<LoadResult> RunQuery(const Options& o, const TxFactory& f, const std::vector<Endpoint>& eps) {
+  const uint32_t chunk = 50'000;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (uint64_t first = 0; first < o.preload; first += chunk) {
+    const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(chunk, o.preload - first));
+    std::vector<Bytes> txs = f.CorpusAnchors(first, n, o.sign_threads);
+    CL_ASSIGN_OR_RETURN(LoadResult r, SubmitAll(eps, txs, 100, 0, 36'000, 0));
+    if (r.failed != 0) return Aborted("preload failed: " + r.first_failure);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("preloaded %llu certificates (%.0f s, %.0f anchors/s incl. signing)\n",
+                static_cast<unsigned long long>(first + n), s, static_cast<double>(first + n) / s);
+    std::fflush(stdout);
+  }
+  // Random lookups of anchored documents (the clerk's `cert verify` read),
+  // all to one node, JSON as the CLI asks.
+  const Endpoint ep = eps[static_cast<size_t>(std::max(1, o.query_node) - 1) % eps.size()];
+  const uint32_t m = static_cast<uint32_t>(std::min<uint64_t>(o.preload, 200'000));
+  std::mt19937_64 rng(42);
+  std::vector<RenderedRequest> reqs;
+  for (uint32_t i = 0; i < m; ++i)
+    reqs.push_back(RenderRequest("GET", "/v1/certificates/" + f.CorpusDocHash(rng() % o.preload), ep));
+  std::atomic<int64_t> next{0};
+  RequestSource src{
+      .next = [&](uint32_t) -> int64_t { return next.fetch_add(1) % m; },
+      .request = [&](int64_t i) -> const RenderedRequest& { return reqs[static_cast<size_t>(i)]; },
+      .check = [](int64_t, int status, const std::string& body) {
+        return status == 200 && body.find("\"VALID\"") != std::string::npos;
+      }};
+  LoadOptions lo{.endpoints = {ep}, .connections = o.clients, .threads = o.threads, .duration_s = o.duration_s,
+                 .warmup_s = o.warmup_s, .rate_per_s = o.rate, .timeout_ms = 60'000};
+  CL_ASSIGN_OR_RETURN(LoadResult r, RunLoad(lo, src));
+  Print("certificate lookups (GET /v1/certificates/{doc_hash})", o, r,
+        " corpus=" + std::to_string(o.preload));
+  return r;
+}
+
+Result<LoadResult> RunEtcd(const Options& o) {
+  CL_ASSIGN_OR_RETURN(std::vector<Endpoint> eps, Endpoints(o.urls));
+  uint32_t count = o.txs;
+  if (count == 0) count = static_cast<uint32_t>((o.rate > 0 ? o.rate * 1.05 : 12000) * (o.duration_s + o.warmup_s)) + o.clients;
+  std::vector<RenderedRequest> reqs;
+  reqs.reserve(count);
+  std::mt19937_64 rng(7);
+  for (uint32_t i = 0; i < count; ++i) {
+    std::string value(o.value_bytes, '\0');
+    for (char& c : value) c = static_cast<char>(rng());
+    const std::string body = "{\"key\":\"" + ToBase64("bench/" + std::to_string(::getpid()) + "/" + std::to_string(i)) +
+                             "\",\"value\":\"" + ToBase64(value) + "\"}";
+    reqs.push_back(RenderRequest("POST", "/v3/kv/put", eps.front(), body, "application/json"));
+  }
+  std::atomic<int64_t> next{0};
+  const int64_t n = count;
+  RequestSource src{
+      .next = [&](uint32_t) -> int64_t {
+        const int64_t i = next.fetch_add(1);
+        return i < n ? i : -1;
+      },
+      .request = [&](int64_t i) -> const RenderedRequest& { return reqs[static_cast<size_t>(i)]; },
+      .check = [](int64_t, int status, const std::string& body) {
+        return status == 200 && body.find("\"header\"") != std::string::npos;
+      }};
+  LoadOptions lo{.endpoints = eps, .connections = o.clients, .threads = 1, .duration_s = o.duration_s,
+                 .warmup_s = o.warmup_s, .rate_per_s = o.rate, .timeout_ms = 60'000};
+  CL_ASSIGN_OR_RETURN(LoadResult r, RunLoad(lo, src));
+  if (r.sent >= static_cast<uint64_t>(n)) std::printf("note: all %u prepared puts were used (raise --txs)\n", count);
+  Print("etcd puts (POST /v3/kv/put)", o, r, " value_bytes=" + std::to_string(o.value_bytes));
+  return r;
+}
+
+Status RestartCheck(LocalNetwork& ln, int nodes) {
+  const uint64_t leader = ln.Leader();
+  const int victim = leader == static_cast<uint64_t>(nodes) ? 1 : nodes;
+  ln.StopNode(victim, SIGTERM);
+  const auto t0 = std::chrono::steady_clock::now();
+  CL_RETURN_IF_ERROR(ln.StartNode(victim));
+  CL_RETURN_IF_ERROR(ln.WaitReady(victim, 120'000));
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("restart: follower node %d stopped (SIGTERM) and restarted; ready after %.3f s\n", victim, s);
+  std::printf("RESULT target=certledger mode=restart node=%d ready_s=%.3f\n", victim, s);
+  return Status::Ok();
+}
+
+int Main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"certledger-bench: load generator for certledger networks (and etcd, for comparison)"};
+  app.add_option("--target", o.target, "certledger or etcd")->check(CLI::IsMember({"certledger", "etcd"}));
+  app.add_option("--mode", o.mode, "submit (committed tx/s) or query (certificate lookups)")
+      ->check(CLI::IsMember({"submit", "query"}));
+  app.add_flag("--local", o.local, "start a local network (next to this binary's certledger-node) and stop it after");
+  app.add_option("--suite", o.suite, "crypto suite of the local network: ed25519-sha256 or sm2-sm3");
+  app.add_option("--nodes", o.nodes, "nodes of the local network");
+  app.add_option("--tick-ms", o.tick_ms, "raft tick of the local network");
+  app.add_option("--net", o.net_dir, "directory of a running network (certledger network init output)");
+  app.add_option("--url", o.urls, "node (or etcd) URL, repeatable (default: the genesis' nodes)");
+  app.add_option("--clients", o.clients, "concurrent keep-alive connections");
+  app.add_option("--threads", o.threads, "client event-loop threads (query mode)");
+  app.add_option("--rate", o.rate, "open loop: requests per second (0: closed loop)");
+  app.add_option("--duration", o.duration_s, "measured seconds");
+  app.add_option("--warmup", o.warmup_s, "seconds before measuring");
+  app.add_option("--txs", o.txs, "pre-signed transactions / prepared puts (0: enough for the run)");
+  app.add_option("--holders", o.holders, "registered citizens with records (grants and proof requests use them)");
+  app.add_option("--mix", o.mix, "percentages, e.g. anchor=60,grant=20,request=20");
+  app.add_option("--preload", o.preload, "query mode: certificates to anchor before the lookups");
+  app.add_option("--query-node", o.query_node, "query mode: the node (1-based) that serves the lookups");
+  app.add_option("--value-bytes", o.value_bytes, "etcd: value size of each put");
+  app.add_option("--sign-threads", o.sign_threads, "threads that pre-sign transactions");
+  app.add_flag("--restart", o.restart, "local: afterwards, restart a follower and time until it is ready");
+  app.add_flag("--keep", o.keep, "local: keep the network directory");
+  app.add_flag("--strict", o.strict, "exit 1 if any answer failed (the smoke test)");
+  CLI11_PARSE(app, argc, argv);
+
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "certledger-bench: %s\n", s.ToString().c_str());
+    return 1;
+  };
+  if (o.target == "etcd") {
+    auto r = RunEtcd(o);
+    return r.ok() ? 0 : fail(r.status());
+  }
+  std::unique_ptr<LocalNetwork> ln;
+  if (o.local) {
+    const std::string bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
+    auto started = LocalNetwork::Start(bin_dir, o.suite, o.nodes, o.tick_ms);
+    if (!started.ok()) return fail(started.status());
+    ln = std::move(*started);
+    if (o.keep) ln->keep();
+    o.net_dir = ln->dir();
+    std::printf("local network: %d nodes, suite %s, in %s\n", o.nodes, o.suite.c_str(), o.net_dir.c_str());
+  }
+  if (o.net_dir.empty()) return fail(InvalidArgument("give --local, --net DIR or --target etcd"));
+  auto net = BenchNetwork::Load(o.net_dir);
+  if (!net.ok()) return fail(net.status());
+  o.suite = std::string(net->suite->name());
+  auto eps = Endpoints(o.urls.empty() ? net->urls : o.urls);
+  if (!eps.ok()) return fail(eps.status());
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string tag = "b" + std::to_string(::getpid()) + "x" + std::to_string(now_ms % 1'000'000'000);
+  TxFactory f(*net, tag, now_ms, o.mode == "submit" ? o.holders : 0);
+  auto r = o.mode == "submit" ? RunSubmit(o, f, *eps) : RunQuery(o, f, *eps);
+  if (!r.ok()) return fail(r.status());
+  if (o.restart && ln) {
+    Status s = RestartCheck(*ln, o.nodes);
+    if (!s.ok()) return fail(s);
+  }
+  if (o.strict && r->failed != 0) return 1;
+  return r->ok > 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace cl::bench
+
+int main(int argc, char** argv) { return cl::bench::Main(argc, argv); }
