@@ -86,14 +86,26 @@ class BlockRun {
   // with that expiry can no longer be included (block time never decreases),
   // so remembering its id is useless. At most kMaxPrunePerBlock per block;
   // leftovers go in later blocks (keeping them longer is harmless).
+  // The index is read in growing pages (8, 32, 128, ...): usually nothing or
+  // little has expired, and reading kMaxPrunePerBlock entries of a large
+  // index every block was a third of a busy node's CPU (docs/performance.md).
   Status Prune() {
-    CL_ASSIGN_OR_RETURN(auto entries, state_.Scan(keys::kExpiry, "", internal::kMaxPrunePerBlock));
-    for (const auto& [k, v] : entries) {
-      if (k.size() < keys::kExpiry.size() + 8) return Corruption("bad expiry index key");
-      auto until = static_cast<int64_t>(ReadBigEndian64(ByteView(k).substr(keys::kExpiry.size())));
-      if (until >= time_ms_) break;
-      state_.Delete(k);
-      state_.Delete(keys::Seen(ByteView(k).substr(keys::kExpiry.size() + 8)));
+    size_t pruned = 0, page = 8;
+    Bytes after;
+    while (pruned < internal::kMaxPrunePerBlock) {
+      page = std::min(page, internal::kMaxPrunePerBlock - pruned);
+      CL_ASSIGN_OR_RETURN(auto entries, state_.Scan(keys::kExpiry, after, page));
+      for (const auto& [k, v] : entries) {
+        if (k.size() < keys::kExpiry.size() + 8) return Corruption("bad expiry index key");
+        auto until = static_cast<int64_t>(ReadBigEndian64(ByteView(k).substr(keys::kExpiry.size())));
+        if (until >= time_ms_) return Status::Ok();
+        state_.Delete(k);
+        state_.Delete(keys::Seen(ByteView(k).substr(keys::kExpiry.size() + 8)));
+        ++pruned;
+      }
+      if (entries.size() < page) return Status::Ok();
+      after = entries.back().first;
+      page *= 4;
     }
     return Status::Ok();
   }

@@ -221,6 +221,27 @@ TEST(ExecutorEnvelopeTest, ReplayIndexIsPrunedOnceTheTxHasExpired) {
   EXPECT_EQ(chain.ApplyOne(tx, kT1 + 5002).code(), v1::TX_EXPIRED);
 }
 
+// Pruning reads the expiry index in pages: every expired entry goes, across
+// page boundaries, and entries not yet expired stay.
+TEST(ExecutorEnvelopeTest, ReplayIndexPruneCrossesPagesAndKeepsUnexpired) {
+  Fixture f;
+  Chain chain(f);
+  std::vector<Bytes> txs;
+  for (int i = 0; i < 60; ++i) {
+    auto body = f.Body(kT1, kT1 + 1000 + (i % 2 == 0 ? 0 : 100'000) + i);
+    *body.mutable_anchor_certificate() =
+        f.Cert("p" + std::to_string(i), "ID_CARD", "PSB", f.HolderRef("1"), kGenesisTimeMs);
+    txs.push_back(f.Sign(body, "PSB/issuer"));
+  }
+  auto out = chain.Apply(txs, kT1);
+  chain.Apply({}, kT1 + 50'000);  // the 30 even ones have expired, the odd ones not
+  for (int i = 0; i < 60; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(chain.state().Get(keys::Seen(out.tx_ids[static_cast<size_t>(i)].view()))->has_value(),
+              i % 2 == 1);
+  }
+}
+
 TEST(ExecutorBlockTest, HeaderChainsAndCommitsToTxsReceiptsAndHistory) {
   Fixture f;
   Chain chain(f);
