@@ -36,9 +36,9 @@ v1::CertType Type(std::string code, std::string name, v1::DocClass cls,
 
 }  // namespace
 
-Fixture::Fixture() : suite_(crypto::MakeSuite(crypto::kDefaultSuite).value()) {
+Fixture::Fixture(std::string_view suite_name) : suite_(crypto::MakeSuite(suite_name).value()) {
   genesis_.set_chain_id(std::string(kChainId));
-  genesis_.set_suite(std::string(crypto::kDefaultSuite));
+  genesis_.set_suite(std::string(suite_->name()));
   genesis_.set_genesis_time_ms(kGenesisTimeMs);
   *genesis_.add_departments() = Dept("PSB", "市公安局", true);
   *genesis_.add_departments() = Dept("CAB", "市民政局");

@@ -18,8 +18,9 @@
 //   TAX_REG 税务登记 (TAX; tax), and the e-bill
 //   MED_INVOICE 医疗收费票据 (EBILL; HOSP; medical_billing).
 //
-// Keys are Ed25519 from suite.KeyFromSeed(Hash("certledger-test-key/" + name)),
-// so every run and every process derives the same keys from the same names.
+// Keys are the suite's (Ed25519 by default) from
+// suite.KeyFromSeed(Hash("certledger-test-key/" + name)), so every run and every
+// process derives the same keys from the same names.
 #pragma once
 
 #include <cstdint>
@@ -52,7 +53,9 @@ const std::vector<std::string>& Departments();
 
 class Fixture {
  public:
-  Fixture();
+  // The network of `suite_name` (a crypto::SuiteNames() entry; crashes on an
+  // unknown one): its genesis names that suite and every key is the suite's.
+  explicit Fixture(std::string_view suite_name = crypto::kDefaultSuite);
 
   const crypto::Suite& suite() const { return *suite_; }
   std::shared_ptr<const crypto::Suite> suite_ptr() const { return suite_; }

@@ -1,4 +1,6 @@
-// The HTTP API of a one-node network, over a real loopback socket.
+// The HTTP API of a one-node network, over a real loopback socket. The cases
+// that hash or sign (submission, proofs, signed reads, rejections) run once
+// per crypto suite, the suite's name ending the test name.
 #include "node/api.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +12,8 @@
 #include "cli/http_client.h"
 #include "crypto/domain.h"
 #include "crypto/merkle.h"
+#include "crypto/suite.h"
+#include "node/commit_certs.h"
 #include "node/http/server.h"
 #include "proto/api.pb.h"
 #include "proto/records.pb.h"
@@ -40,8 +44,11 @@ T FromJson(const std::string& s) {
   return m;
 }
 
-class ApiTest : public ::testing::Test {
+// A one-node network of the given suite with the API served on a free port.
+class ApiTestBase : public ::testing::Test {
  protected:
+  explicit ApiTestBase(std::string_view suite) : f_(suite) {}
+
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
            ("cl-api-" + std::to_string(::getpid()) + "-" +
@@ -126,13 +133,25 @@ class ApiTest : public ::testing::Test {
   std::vector<std::pair<std::string, std::string>> registered_;
 };
 
+// Cases that do not depend on the suite: the default one.
+class ApiTest : public ApiTestBase {
+ protected:
+  ApiTest() : ApiTestBase(crypto::kDefaultSuite) {}
+};
+
+// Cases run once per suite.
+class ApiSuiteTest : public ApiTestBase, public ::testing::WithParamInterface<std::string> {
+ protected:
+  ApiSuiteTest() : ApiTestBase(GetParam()) {}
+};
+
 TEST_F(ApiTest, RegistersExactlyTheListedRoutes) {
   auto listed = Api::Routes();
   std::sort(listed.begin(), listed.end());
   EXPECT_EQ(registered_, listed);  // openapi_test checks the list against docs/openapi.yaml
 }
 
-TEST_F(ApiTest, SubmitWaitsForTheReceiptAndTheTxCarriesAVerifiableProof) {
+TEST_P(ApiSuiteTest, SubmitWaitsForTheReceiptAndTheTxCarriesAVerifiableProof) {
   const Bytes holder = f_.HolderRef("110105199001011234");
   auto cert = f_.Cert("MARRIAGE-1", "MARRIAGE", "CAB", holder, WallClockMs() - contracts::testing::kDayMs);
   HttpResponse r = PostTx(f_.Anchor("CAB/issuer", WallClockMs(), cert));
@@ -140,6 +159,7 @@ TEST_F(ApiTest, SubmitWaitsForTheReceiptAndTheTxCarriesAVerifiableProof) {
   auto sub = FromJson<api::SubmitTxResponse>(r.body);
   EXPECT_EQ(sub.status(), "committed");
   EXPECT_EQ(sub.receipt().code(), v1::OK) << sub.receipt().message();
+  EXPECT_EQ(node_->ledger().suite().name(), GetParam());
 
   // The transaction with its inclusion proof; wait for the commit certificate.
   HttpResponse t;
@@ -160,6 +180,12 @@ TEST_F(ApiTest, SubmitWaitsForTheReceiptAndTheTxCarriesAVerifiableProof) {
                                             leaf, path, *crypto::Digest::FromBytes(header.history_root()))
                   .ok());
   EXPECT_EQ(view.proof().tree_size(), header.history_size());
+  EXPECT_EQ(f_.suite().Hash(view.tx().body()).ToHex(), sub.tx_id()) << "tx id = suite hash of the body";
+  // The commit certificate: node 1's signature over the suite's hash of the header.
+  EXPECT_TRUE(VerifyCommitCertificate(f_.suite(), view.proof().commit_certificate(),
+                                      Height(view.proof().height()), f_.suite().Hash(view.proof().header()),
+                                      node_->voters(), 1)
+                  .ok());
 
   // The certificate by document hash.
   HttpResponse c = Get("/v1/certificates/" + ToHex(cert.doc_hash()) + "?proof=true");
@@ -171,7 +197,7 @@ TEST_F(ApiTest, SubmitWaitsForTheReceiptAndTheTxCarriesAVerifiableProof) {
   EXPECT_EQ(Get("/v1/certificates/id/MARRIAGE-1").status, 200);
 }
 
-TEST_F(ApiTest, BadInputGetsAClearErrorWithAStableCode) {
+TEST_P(ApiSuiteTest, BadInputGetsAClearErrorWithAStableCode) {
   struct Case {
     const char* name;
     std::string method, target, body;
@@ -211,7 +237,7 @@ TEST_F(ApiTest, BadInputGetsAClearErrorWithAStableCode) {
   EXPECT_EQ(node_->ledger().height(), Height(0));
 }
 
-TEST_F(ApiTest, HolderViewsNeedTheHoldersSignature) {
+TEST_P(ApiSuiteTest, HolderViewsNeedTheHoldersSignature) {
   const Bytes ref = f_.HolderRef("110105199202021111");
   ASSERT_EQ(PostTx(f_.RegisterHolder("PSB/identity", WallClockMs(), ref, "citizen-1")).status, 200);
   const std::string target = "/v1/holders/" + ToHex(ref) + "/access-log";
@@ -247,6 +273,17 @@ TEST_F(ApiTest, StatusHealthMetricsAndEvents) {
   EXPECT_TRUE(s.ok()) << s;
   EXPECT_EQ(ids, std::vector<std::string>{"1"});
 }
+
+// "sm2-sm3" -> "sm2_sm3": the suite ends each test's name.
+std::string SuiteTestName(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param;
+  for (char& c : n)
+    if (c == '-') c = '_';
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Suites, ApiSuiteTest, ::testing::ValuesIn(crypto::SuiteNames()),
+                         SuiteTestName);
 
 }  // namespace
 }  // namespace cl::node
