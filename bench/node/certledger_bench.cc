@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <google/protobuf/util/json_util.h>
 
 #include <atomic>
 #include <chrono>
@@ -26,6 +27,7 @@
 
 #include "bench/node/http_load.h"
 #include "bench/node/workload.h"
+#include "cli/http_client.h"
 #include "proto/api.pb.h"
 #include "proto/tx.pb.h"
 
@@ -59,7 +61,27 @@ struct Options {
   bool restart = false;
   bool keep = false;
   bool strict = false;
+  std::string to = "all";  // all | leader | follower
 };
+
+// The URLs to send writes to: all, only the leader's, or one follower's
+// (node ids are 1-based positions in the genesis list).
+Result<std::vector<std::string>> PickUrls(const std::vector<std::string>& urls, const std::string& to) {
+  if (to == "all") return urls;
+  for (const std::string& u : urls) {
+    auto r = client::HttpRequest(u, "GET", "/v1/status", "", "application/json", {.timeout_ms = 2000});
+    if (!r.ok() || r->status != 200) continue;
+    api::NodeStatus st;
+    google::protobuf::util::JsonParseOptions jo;
+    jo.ignore_unknown_fields = true;
+    if (!google::protobuf::util::JsonStringToMessage(r->body, &st, jo).ok() || st.leader() == 0) continue;
+    const size_t leader = st.leader() - 1;
+    if (leader >= urls.size()) return FailedPrecondition("leader id beyond the URL list");
+    if (to == "leader") return std::vector<std::string>{urls[leader]};
+    return std::vector<std::string>{urls[(leader + 1) % urls.size()]};
+  }
+  return Unavailable("no node knows a leader");
+}
 
 double Ms(uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 
@@ -257,6 +279,8 @@ int Main(int argc, char** argv) {
   app.add_option("--sign-threads", o.sign_threads, "threads that pre-sign transactions");
   app.add_flag("--restart", o.restart, "local: afterwards, restart a follower and time until it is ready");
   app.add_flag("--keep", o.keep, "local: keep the network directory");
+  app.add_option("--to", o.to, "send writes to all nodes (round robin), the leader or a follower")
+      ->check(CLI::IsMember({"all", "leader", "follower"}));
   app.add_flag("--strict", o.strict, "exit 1 if any answer failed (the smoke test)");
   CLI11_PARSE(app, argc, argv);
 
@@ -282,7 +306,9 @@ int Main(int argc, char** argv) {
   auto net = BenchNetwork::Load(o.net_dir);
   if (!net.ok()) return fail(net.status());
   o.suite = std::string(net->suite->name());
-  auto eps = Endpoints(o.urls.empty() ? net->urls : o.urls);
+  auto urls = PickUrls(o.urls.empty() ? net->urls : o.urls, o.to);
+  if (!urls.ok()) return fail(urls.status());
+  auto eps = Endpoints(*urls);
   if (!eps.ok()) return fail(eps.status());
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch()).count();

@@ -134,6 +134,8 @@ class Worker {
   Status Run() {
     ep_ = ::epoll_create1(0);
     for (size_t i = 0; i < conns_.size(); ++i) CL_RETURN_IF_ERROR(Open(i));
+    // Every thread starts at t0, after all connections are open.
+    if (const uint64_t now = NowNs(); now < t0_) std::this_thread::sleep_for(std::chrono::nanoseconds(t0_ - now));
     const bool open_loop = rate_ > 0;
     const double period_ns = open_loop ? 1e9 / rate_ : 0;
     uint64_t k = 0;
@@ -391,7 +393,7 @@ Result<LoadResult> RunLoad(const LoadOptions& o, const RequestSource& src) {
   const uint32_t threads = std::min(o.threads, o.connections);
   Shared shared;
   std::vector<std::unique_ptr<Worker>> workers;
-  const uint64_t t0 = NowNs() + 20'000'000;  // connections open first
+  const uint64_t t0 = NowNs() + 20'000'000 + uint64_t{o.connections} * 100'000;  // connections open first
   uint32_t first = 0;
   for (uint32_t t = 0; t < threads; ++t) {
     const uint32_t n = o.connections / threads + (t < o.connections % threads ? 1 : 0);
