@@ -145,7 +145,9 @@ int Run(int argc, char** argv) {
                                  .heartbeat_ticks = static_cast<int>(config->raft.heartbeat_ticks),
                                  .max_batch_txs = config->batch.max_txs,
                                  .max_batch_bytes = config->batch.max_bytes,
-                                 .max_inflight_batches = config->batch.max_inflight};
+                                 .max_inflight_batches = config->batch.max_inflight,
+                                 .snapshot_interval_entries = config->raft.snapshot_interval_entries,
+                                 .compaction_keep_entries = config->raft.compaction_keep_entries};
   setup.mempool = MempoolOptions{.max_txs = config->mempool.max_txs,
                                  .max_bytes = config->mempool.max_bytes,
                                  .reproposal_ms = config->mempool.reproposal_ms};

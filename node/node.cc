@@ -4,7 +4,11 @@
 #include "node/transport/transport.h"
 #include "proto/raft.pb.h"
 #include "proto/records.pb.h"
+#include "contracts/keys.h"
+#include "storage/snapshot.h"
 #include "storage/store.h"
+
+#include <filesystem>
 
 namespace cl::node {
 
@@ -35,6 +39,7 @@ Result<std::unique_ptr<Node>> Node::Create(NodeSetup setup) {
     if (ni.role() == v1::NodeInfo::VOTER) {
       n->voters_.push_back({NodeId(ni.node_id()), ni.public_key()});
     }
+    n->http_addresses_[NodeId(ni.node_id())] = ni.http_address();
     if (ni.node_id() == setup.id.value()) {
       self = &ni;
       continue;
@@ -42,18 +47,36 @@ Result<std::unique_ptr<Node>> Node::Create(NodeSetup setup) {
     PeerInfo p{NodeId(ni.node_id()), ni.peer_address(), ni.public_key()};
     for (const auto& [id, addr] : setup.peer_addresses)
       if (id == p.id) p.address = addr;
+    n->known_peers_[p.id] = {p.public_key, p.address};
     peers.push_back(std::move(p));
   }
-  if (self == nullptr)
-    return InvalidArgument("node id " + std::to_string(setup.id.value()) + " is not in the genesis");
 
-  setup.ledger.data_dir = setup.data_dir;
+  // The store lives in <data_dir>/ledger; snapshot checkpoints in
+  // <data_dir>/snapshots; a snapshot being received in <data_dir>/ledger.staging.
+  std::error_code ec;
+  std::filesystem::create_directories(setup.data_dir, ec);
+  if (ec) return IoError("create data directory " + setup.data_dir + ": " + ec.message());
+  setup.ledger.data_dir = setup.data_dir + "/ledger";
   CL_ASSIGN_OR_RETURN(n->ledger_, Ledger::Open(g, setup.genesis_bytes, setup.ledger));
   const crypto::Suite& suite = n->ledger_->suite();
   CL_ASSIGN_OR_RETURN(Bytes pub, suite.PublicKeyOf(n->node_key_));
-  if (pub != self->public_key())
+  if (self == nullptr) {
+    // A node added after genesis: its key is registered on chain by
+    // governance (NodeInfo) and raft adds it as a learner. Until then it only
+    // listens. If the chain it holds already knows it, the key must match.
+    auto reg = n->ledger_->store().state().Get(contracts::keys::Node(setup.id.value()));
+    if (reg.ok() && reg->has_value()) {
+      v1::NodeInfo ni;
+      if (ni.ParseFromString(**reg) && ni.public_key() != pub)
+        return PermissionDenied("the node key does not match node " +
+                                std::to_string(setup.id.value()) + "'s registered public key");
+    }
+    n->log_.Warn("node_joining", {{"reason", "node id is not in the genesis: it takes part once "
+                                             "registered by governance and added by an operator"}});
+  } else if (pub != self->public_key()) {
     return PermissionDenied("the node key does not match node " + std::to_string(setup.id.value()) +
                             "'s public key in the genesis");
+  }
 
   n->admission_ = AdmissionParams{.chain_id = g.chain_id(),
                                   .max_tx_bytes = n->ledger_->executor().params().max_tx_bytes(),
@@ -78,6 +101,9 @@ Result<std::unique_ptr<Node>> Node::Create(NodeSetup setup) {
   n->transport_->SetHandler([raw](NodeId from, Channel ch, Bytes payload) {
     raw->OnPeerPayload(from, static_cast<uint8_t>(ch), std::move(payload));
   });
+  n->transport_->SetPeerStateHandler([raw](NodeId peer, bool connected) {
+    if (!connected && raw->driver_) raw->driver_->ReportUnreachable(peer);
+  });
 
   n->certs_ = std::make_unique<CommitCertCollector>(
       CommitCertCollector::Options{.self = setup.id, .voters = n->voters_},
@@ -87,26 +113,84 @@ Result<std::unique_ptr<Node>> Node::Create(NodeSetup setup) {
         for (const auto& p : peers) raw->transport_->Send(p.id, gossip, Channel::kHeaderSig);
       });
 
+  CL_ASSIGN_OR_RETURN(
+      n->snapshots_,
+      SnapshotManager::Open(SnapshotOptions{.dir = setup.data_dir + "/snapshots",
+                                            .store_path = setup.ledger.data_dir,
+                                            .store_options = {.chain_id = g.chain_id(), .suite = g.suite()},
+                                            .log = n->log_},
+                            n->ledger_->store()));
+
   setup.raft.id = setup.id;
   setup.raft.log = n->log_;
   CL_ASSIGN_OR_RETURN(
       n->driver_,
       RaftDriver::Create(setup.raft, *n->ledger_, *n->mempool_,
                          RaftDriver::Hooks{
-                             .send =
-                                 [raw](const raftpb::Message& m) {
-                                   raw->transport_->Send(NodeId(m.to()), m.SerializeAsString(),
-                                                         Channel::kRaft);
-                                 },
+                             .send = [raw](const raftpb::Message& m) { raw->SendRaft(m); },
                              .on_block = [raw](const AppliedBlock& b) { raw->OnBlock(b); },
                              .now_ms = WallClockMs,
                              .on_soft_state =
                                  [raw](const consensus::SoftState& ss) { raw->OnSoftState(ss); },
+                             .make_snapshot = [raw] { return raw->snapshots_->MakeCheckpoint(); },
+                             .on_snapshot_installed =
+                                 [raw](Height h) {
+                                   raw->notifier_.Publish(h);
+                                   raw->RefreshPeers();
+                                 },
                          }));
+  n->snapshots_->SetCallbacks(
+      [raw](NodeId to, Bytes payload) { return raw->transport_->Send(to, std::move(payload), Channel::kSnapshot); },
+      [raw](NodeId to, bool failed) { raw->driver_->ReportSnapshot(to, failed); },
+      [raw](raftpb::Message m, std::unique_ptr<storage::SnapshotInstaller> inst) {
+        raw->driver_->InstallSnapshot(std::move(m), std::move(inst),
+                                      [raw](Status s) { raw->snapshots_->InstallFinished(s); });
+      });
+  n->RefreshPeers();
   return n;
 }
 
 uint16_t Node::peer_port() const { return transport_->listen_port(); }
+
+void Node::SendRaft(const raftpb::Message& m) {
+  // A snapshot travels as a stream of chunks with the MsgSnap at its end.
+  if (m.type() == raftpb::MSG_SNAP) return snapshots_->Stream(m);
+  transport_->Send(NodeId(m.to()), m.SerializeAsString(), Channel::kRaft);
+}
+
+std::string Node::http_address_of(NodeId id) const {
+  std::lock_guard lock(peers_mu_);
+  auto it = http_addresses_.find(id);
+  return it == http_addresses_.end() ? std::string() : it->second;
+}
+
+void Node::RefreshPeers() {
+  // Nodes registered by governance after genesis (a few dozen at most).
+  auto nodes = ledger_->store().state().Scan(contracts::keys::kNode, "", 1000);
+  if (!nodes.ok()) return;
+  for (const auto& [key, value] : *nodes) {
+    v1::NodeInfo ni;
+    if (!ni.ParseFromString(value) || ni.node_id() == id_.value()) continue;
+    const NodeId id(ni.node_id());
+    std::lock_guard lock(peers_mu_);
+    http_addresses_[id] = ni.http_address();
+    auto it = known_peers_.find(id);
+    if (ni.role() == v1::NodeInfo::REMOVED) {
+      if (it != known_peers_.end()) {
+        known_peers_.erase(it);
+        transport_->RemovePeer(id);
+        log_.Info("peer_removed", {{"peer", id}});
+      }
+      continue;
+    }
+    // Known with this key: nothing to do. A new node, or a key rotated by
+    // governance: (re)register it with the transport.
+    if (it != known_peers_.end() && it->second.first == ni.public_key()) continue;
+    known_peers_[id] = {ni.public_key(), ni.peer_address()};
+    transport_->AddPeer(PeerInfo{id, ni.peer_address(), ni.public_key()});
+    log_.Info("peer_added", {{"peer", id}, {"address", ni.peer_address()}});
+  }
+}
 
 void Node::Start() {
   if (started_) return;
@@ -114,12 +198,14 @@ void Node::Start() {
   transport_->Start();
   driver_->Start();
   sweeper_ = std::thread([this] {
+    uint64_t sweeps = 0;
     std::unique_lock lock(stop_mu_);
     while (!stopping_) {
       stop_cv_.wait_for(lock, std::chrono::milliseconds(200));
       lock.unlock();
       waiters_->Sweep(TxWaiters::Clock::now());
       mempool_->Expire(WallClockMs());
+      if (++sweeps % 5 == 0) RefreshPeers();
       lock.lock();
     }
   });
@@ -131,6 +217,7 @@ void Node::Stop() {
   if (!started_ || stopping_.exchange(true)) return;
   stop_cv_.notify_all();
   if (sweeper_.joinable()) sweeper_.join();
+  snapshots_->Stop();
   driver_->Stop();
   transport_->Stop();
   waiters_->Sweep(TxWaiters::Clock::now(), /*shutting_down=*/true);
@@ -143,6 +230,10 @@ void Node::OnPeerPayload(NodeId from, uint8_t channel, Bytes payload) {
       raftpb::Message m;
       if (!m.ParseFromString(payload) || m.from() != from.value()) {
         log_.Warn("peer_bad_raft_message", {{"peer", from}});
+        return;
+      }
+      if (m.type() == raftpb::MSG_SNAP) {  // only valid at the end of a snapshot stream
+        log_.Warn("peer_bare_snapshot_message", {{"peer", from}});
         return;
       }
       driver_->Receive(std::move(m));
@@ -159,7 +250,7 @@ void Node::OnPeerPayload(NodeId from, uint8_t channel, Bytes payload) {
       return;
     }
     case Channel::kSnapshot:
-      log_.Warn("snapshot_chunk_ignored", {{"peer", from}});
+      snapshots_->OnFrame(from, payload);
       return;
   }
 }

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +29,7 @@
 #include "node/log.h"
 #include "node/mempool.h"
 #include "node/raft_driver.h"
+#include "node/snapshots.h"
 #include "node/waiters.h"
 
 namespace certledger::v1 {
@@ -90,6 +93,9 @@ class Node {
   size_t cert_quorum() const { return voters_.size() / 2 + 1; }
   const certledger::v1::Genesis& genesis() const { return *genesis_; }
   const Logger& log() const { return log_; }
+  SnapshotStats snapshot_stats() const { return snapshots_->stats(); }
+  // The HTTP address of a node as registered (genesis or governance); empty if unknown.
+  std::string http_address_of(NodeId id) const;
 
  private:
   Node() = default;
@@ -97,6 +103,9 @@ class Node {
   void OnBlock(const AppliedBlock& b);
   void OnSoftState(const consensus::SoftState& ss);
   void AdmitLocal(AdmittedTx tx, const std::function<void(std::optional<Rejection>)>& done);
+  void SendRaft(const certledger::raft::Message& m);
+  // Adds peers registered on chain after genesis (governance) to the transport.
+  void RefreshPeers();
 
   NodeId id_;
   Logger log_;
@@ -109,7 +118,11 @@ class Node {
   std::unique_ptr<TxWaiters> waiters_;
   BlockNotifier notifier_;
   std::unique_ptr<CommitCertCollector> certs_;
+  std::unique_ptr<SnapshotManager> snapshots_;
   std::unique_ptr<Transport> transport_;
+  mutable std::mutex peers_mu_;
+  std::map<NodeId, std::pair<Bytes, std::string>> known_peers_;  // id -> (key, peer address)
+  std::map<NodeId, std::string> http_addresses_;
   std::unique_ptr<RaftDriver> driver_;
   std::thread sweeper_;
   std::atomic<bool> stopping_{false};

@@ -4,6 +4,7 @@
 
 #include "proto/raft.pb.h"
 #include "proto/records.pb.h"
+#include "storage/snapshot.h"
 #include "storage/store.h"
 
 namespace cl::node {
@@ -31,6 +32,8 @@ Result<std::unique_ptr<RaftDriver>> RaftDriver::Create(RaftDriverOptions options
       .random_seed = o.random_seed != 0 ? o.random_seed : o.id.value() * 0x9e3779b97f4a7c15ull,
   };
   CL_ASSIGN_OR_RETURN(d->raw_, consensus::RawNode::Create(cfg));
+  if (auto snap = store.raft_log().Snapshot(); snap.ok())
+    d->snapshot_index_ = RaftIndex(snap->metadata().index());
   d->RefreshStatus();
   return d;
 }
@@ -117,6 +120,75 @@ void RaftDriver::TransferLeader(NodeId to, uint32_t timeout_ms, std::function<vo
   });
 }
 
+void RaftDriver::ReportUnreachable(NodeId peer) {
+  Post([this, peer] { raw_->ReportUnreachable(peer); });
+}
+
+void RaftDriver::ReportSnapshot(NodeId to, bool failed) {
+  Post([this, to, failed] { raw_->ReportSnapshot(to, failed); });
+}
+
+void RaftDriver::InstallSnapshot(raftpb::Message msg_snap,
+                                 std::unique_ptr<storage::SnapshotInstaller> installer,
+                                 std::function<void(Status)> done) {
+  // std::function needs a copyable callable: share the installer.
+  auto inst = std::make_shared<std::unique_ptr<storage::SnapshotInstaller>>(std::move(installer));
+  Post([this, msg = std::move(msg_snap), inst, done = std::move(done)]() mutable {
+    done(StepSnapshot(msg, std::move(*inst)));
+  });
+}
+
+// Raft restores from a snapshot only when it is newer than the commit index,
+// from a current term, names this node, and does not match the log (etcd
+// raft.restore). Otherwise stepping it is harmless (raft answers with its
+// commit index) and nothing is installed.
+Status RaftDriver::StepSnapshot(const raftpb::Message& msg,
+                                std::unique_ptr<storage::SnapshotInstaller> inst) {
+  if (failed_) return status_.failure;
+  const consensus::RaftStatus st = raw_->GetStatus();
+  const raftpb::SnapshotMetadata& meta = msg.snapshot().metadata();
+  if (msg.term() < st.hard_state.term()) return FailedPrecondition("snapshot from a stale term");
+  bool named = false;
+  for (const auto* list : {&meta.conf_state().voters(), &meta.conf_state().learners(),
+                           &meta.conf_state().voters_outgoing()})
+    for (uint64_t id : *list) named = named || NodeId(id) == options_.id;
+  auto term_at = ledger_.store().raft_log().Term(RaftIndex(meta.index()));
+  const bool restores = meta.index() > st.hard_state.commit() && named &&
+                        !(term_at.ok() && term_at->value() == meta.term());
+  if (restores) {
+    // Checked before raft sees it: raft must never adopt a snapshot the
+    // store cannot install.
+    CL_RETURN_IF_ERROR(inst->Verify(meta));
+    pending_install_ = std::move(inst);
+  }
+  (void)raw_->Step(msg);
+  return Status::Ok();
+}
+
+void RaftDriver::MaybeCompact() {
+  if (!hooks_.make_snapshot || options_.snapshot_interval_entries == 0) return;
+  const RaftIndex applied = ledger_.applied_index();
+  if (applied.value() < snapshot_index_.value() + options_.snapshot_interval_entries) return;
+  auto made = hooks_.make_snapshot();
+  if (!made.ok()) {
+    options_.log.Warn("snapshot_failed", {{"reason", made.status().ToString()}});
+    if (!ledger_.store().write_error().ok()) Fail(made.status().WithContext("making a snapshot"));
+    return;
+  }
+  snapshot_index_ = *made;
+  storage::RaftLogStore& log = ledger_.store().raft_log();
+  if (snapshot_index_.value() <= options_.compaction_keep_entries) return;
+  const RaftIndex to(snapshot_index_.value() - options_.compaction_keep_entries);
+  auto first = log.FirstIndex();
+  if (!first.ok() || to < *first) return;
+  if (Status s = log.Compact(to); !s.ok() && s.code() != Code::kCompacted) {
+    options_.log.Warn("compaction_failed", {{"reason", s.ToString()}});
+    if (!ledger_.store().write_error().ok()) Fail(s.WithContext("compacting the raft log"));
+    return;
+  }
+  options_.log.Info("log_compacted", {{"through", to}, {"snapshot", snapshot_index_}});
+}
+
 DriverStatus RaftDriver::status() const {
   std::lock_guard lock(mu_);
   return status_;
@@ -134,6 +206,8 @@ void RaftDriver::RefreshStatus() {
   status_.height = ledger_.height();
   status_.voters.assign(st.conf_state.voters().begin(), st.conf_state.voters().end());
   status_.learners.assign(st.conf_state.learners().begin(), st.conf_state.learners().end());
+  if (auto first = ledger_.store().raft_log().FirstIndex(); first.ok()) status_.first_log_index = *first;
+  status_.snapshot_index = snapshot_index_;
 }
 
 void RaftDriver::Fail(Status s) {
@@ -217,9 +291,32 @@ void RaftDriver::HandleReady() {
   // 1. Persist, before anything that depends on it leaves this node (§5.1:
   //    a vote or an append acknowledgement promises durable state).
   if (rd.snapshot) {
-    // Snapshot installation is streamed and installed by the node before the
-    // MsgSnap is stepped; here it only has to be consistent.
-    options_.log.Info("snapshot_ready", {{"index", std::to_string(rd.snapshot->metadata().index())}});
+    // Raft restored from the snapshot StepSnapshot verified: install it
+    // before the hard state and entries that follow it.
+    const uint64_t index = rd.snapshot->metadata().index();
+    if (!pending_install_)
+      return Fail(Internal("raft restored snapshot " + std::to_string(index) + " without its data"));
+    raftpb::HardState hs;
+    if (rd.hard_state) {
+      hs = *rd.hard_state;
+    } else {
+      auto init = store.raft_log().GetInitialState();
+      if (!init.ok()) return Fail(init.status().WithContext("reading raft state"));
+      hs = init->hard_state;
+    }
+    Status s = store.InstallSnapshot(*pending_install_, hs);
+    pending_install_.reset();
+    if (!s.ok()) return Fail(s.WithContext("installing snapshot " + std::to_string(index)));
+    snapshot_index_ = RaftIndex(index);
+    {
+      std::lock_guard lock(mu_);
+      status_.snapshots_installed++;
+    }
+    options_.log.Info("snapshot_installed", {{"index", index}, {"height", ledger_.height()}});
+    mempool_.RequeueProposed();
+    if (hooks_.on_snapshot_installed) hooks_.on_snapshot_installed(ledger_.height());
+  } else {
+    pending_install_.reset();  // raft did not restore: nothing to install
   }
   if (rd.hard_state || !rd.entries.empty()) {
     Status s = store.raft_log().Persist(rd.hard_state ? &*rd.hard_state : nullptr, rd.entries,
@@ -230,6 +327,8 @@ void RaftDriver::HandleReady() {
   for (const raftpb::Message& m : rd.messages) hooks_.send(m);
   // 3. Apply.
   ApplyCommitted(rd.committed_entries);
+  if (failed_) return;
+  if (!rd.committed_entries.empty()) MaybeCompact();
   if (failed_) return;
   // Read states: answer once applied has caught up with their index.
   for (const consensus::ReadState& rs : rd.read_states) {

@@ -38,6 +38,10 @@
 #include "node/log.h"
 #include "node/mempool.h"
 
+namespace cl::storage {
+class SnapshotInstaller;
+}  // namespace cl::storage
+
 namespace cl::node {
 
 struct RaftDriverOptions {
@@ -49,6 +53,11 @@ struct RaftDriverOptions {
   size_t max_batch_bytes = 4u << 20;    // per proposed batch (at least one tx)
   size_t max_inflight_batches = 2;      // proposed, not yet applied
   uint64_t random_seed = 0;             // election jitter; 0 = derive from the node id
+  // Log compaction: every snapshot_interval_entries applied entries a
+  // checkpoint is made (hooks.make_snapshot) and the log is compacted to
+  // compaction_keep_entries behind it. 0 = never.
+  uint64_t snapshot_interval_entries = 10000;
+  uint64_t compaction_keep_entries = 5000;
   Logger log;
 };
 
@@ -66,6 +75,9 @@ struct DriverStatus {
   Status failure;        // set if the driver stopped on a write failure
   uint64_t batches_proposed = 0;
   uint64_t txs_proposed = 0;
+  RaftIndex first_log_index;     // entries before it are compacted
+  RaftIndex snapshot_index;      // the newest checkpoint (0 if none)
+  uint64_t snapshots_installed = 0;
 };
 
 class RaftDriver {
@@ -79,6 +91,11 @@ class RaftDriver {
     std::function<int64_t()> now_ms;
     // Leadership changed (on the driver thread); optional.
     std::function<void(const consensus::SoftState&)> on_soft_state;
+    // Makes a checkpoint at the applied index and returns it; optional
+    // (without it the log is never compacted).
+    std::function<Result<RaftIndex>()> make_snapshot;
+    // A snapshot was installed; the ledger is now at `height`. Optional.
+    std::function<void(Height height)> on_snapshot_installed;
   };
 
   // Restores the raft core from the ledger's store (a new store holds the
@@ -109,6 +126,20 @@ class RaftDriver {
   // Starts an election now (tests, operators).
   void Campaign();
 
+  // The link to `peer` broke: raft stops streaming appends to it and probes
+  // instead, so nothing piles up for a node that is down (etcd ReportUnreachable).
+  void ReportUnreachable(NodeId peer);
+  // The snapshot stream to `to` ended (sent, or failed): raft resumes
+  // replication toward it (etcd ReportSnapshot).
+  void ReportSnapshot(NodeId to, bool failed);
+  // A snapshot received from the leader: verifies it, steps the MsgSnap and,
+  // if raft restores from it, installs it into the store before anything of
+  // the Ready that carries it is persisted. `done` gets the outcome (OK also
+  // when raft needed nothing from it).
+  void InstallSnapshot(certledger::raft::Message msg_snap,
+                       std::unique_ptr<storage::SnapshotInstaller> installer,
+                       std::function<void(Status)> done);
+
   DriverStatus status() const;
 
  private:
@@ -134,6 +165,8 @@ class RaftDriver {
   void ExpireWaiters();
   void Fail(Status s);
   void RefreshStatus();
+  Status StepSnapshot(const certledger::raft::Message& msg, std::unique_ptr<storage::SnapshotInstaller> inst);
+  void MaybeCompact();
 
   const RaftDriverOptions options_;
   Ledger& ledger_;
@@ -160,6 +193,8 @@ class RaftDriver {
   size_t inflight_batches_ = 0;
   RaftIndex last_proposed_index_;
   bool failed_ = false;
+  std::unique_ptr<storage::SnapshotInstaller> pending_install_;  // for the next Ready's snapshot
+  RaftIndex snapshot_index_;  // newest checkpoint
 
   DriverStatus status_;  // guarded by mu_
 };
