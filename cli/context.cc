@@ -164,6 +164,10 @@ Result<crypto::KeyPair> Context::LoadKey(const std::string& name_or_path) const 
   if (name_or_path.empty()) return InvalidArgument("a signing key is required: --key NAME|FILE");
   const std::string path = KeyPath(name_or_path);
   CL_ASSIGN_OR_RETURN(crypto::KeyFileInfo info, crypto::InspectKeyFile(path));
+  CL_ASSIGN_OR_RETURN(const PinnedGenesis* g, Genesis(false));
+  if (info.suite != g->suite->name())
+    return FailedPrecondition(path + " holds a " + info.suite + " key, but the network uses " +
+                              std::string(g->suite->name()));
   CL_ASSIGN_OR_RETURN(auto suite, crypto::MakeSuite(info.suite));
   CL_ASSIGN_OR_RETURN(crypto::PassphraseSource src, crypto::ParsePassphraseSource(o_.passphrase));
   CL_ASSIGN_OR_RETURN(crypto::Passphrase pass, crypto::ReadPassphrase(src));
@@ -226,6 +230,14 @@ Result<api::SubmitTxResponse> Context::Submit(const v1::TxBody& body, const cryp
     return Aborted(v1::ResultCode_Name(out.receipt().code()) + ": " + out.receipt().message() + " (tx " +
                    out.tx_id() + ")");
   return out;
+}
+
+Result<api::SubmitTxResponse> Context::SubmitNew(
+    const std::string& key_name, const std::function<Status(const crypto::KeyPair&, v1::TxBody&)>& fill) const {
+  CL_ASSIGN_OR_RETURN(crypto::KeyPair key, LoadKey(key_name));
+  CL_ASSIGN_OR_RETURN(v1::TxBody body, NewBody());
+  CL_RETURN_IF_ERROR(fill(key, body));
+  return Submit(body, key);
 }
 
 Result<client::HttpRequestOptions> Context::SignedHeaders(const crypto::KeyPair& key, const std::string& method,

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,6 +84,8 @@ class Context {
   Result<const PinnedGenesis*> Genesis(bool require_pin) const;
 
   // A member or holder key: a path, or a name looked up as <keys_dir>/<name>.key.
+  // FAILED_PRECONDITION if it is a key of another suite than the network's
+  // (it could sign nothing the network accepts).
   Result<crypto::KeyPair> LoadKey(const std::string& name_or_path) const;
   std::string KeyPath(const std::string& name_or_path) const;
   // holder_ref = KeyedHash(secret, code_type || 0x00 || code) for "TYPE:CODE"
@@ -98,6 +101,13 @@ class Context {
   // in the answer (see ReceiptError).
   Result<certledger::api::SubmitTxResponse> Submit(const certledger::v1::TxBody& body,
                                                    const crypto::KeyPair& key) const;
+  // One transaction end to end: loads `key_name` (LoadKey), makes a fresh
+  // body (NewBody), lets `fill` set its payload (it may use the loaded key,
+  // e.g. for the signer's department, and may fail, e.g. on a bad date), then
+  // signs and submits it (Submit). Returns the first error.
+  Result<certledger::api::SubmitTxResponse> SubmitNew(
+      const std::string& key_name,
+      const std::function<Status(const crypto::KeyPair& key, certledger::v1::TxBody& body)>& fill) const;
   // Signed-request headers (node/api.h) for `method target` (+ "\n" body when
   // `with_body`).
   Result<client::HttpRequestOptions> SignedHeaders(const crypto::KeyPair& key, const std::string& method,

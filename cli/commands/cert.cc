@@ -135,12 +135,10 @@ void AddStatusChange(CLI::App* cert, Action* action, const std::string& name, co
   sub->footer("Example:\n  " + example + "\nExit codes: 0 committed, 4 refused by the ledger, 3 no node answered.");
   sub->callback([o, action, fill, name] {
     *action = [o, fill, name](Context& c) -> int {
-      auto key = c.LoadKey(o->key);
-      if (!key.ok()) return Fail(key.status());
-      auto body = c.NewBody();
-      if (!body.ok()) return Fail(body.status());
-      fill(*body, *o);
-      auto r = c.Submit(*body, *key);
+      auto r = c.SubmitNew(o->key, [&](const crypto::KeyPair&, v1::TxBody& body) {
+        fill(body, *o);
+        return Status::Ok();
+      });
       if (!r.ok()) return Fail(r.status());
       return ReportCommitted(c, *r, name + " " + o->id);
     };
@@ -181,44 +179,39 @@ void AddCertCommands(CLI::App& app, Action* action) {
                 "Exit codes: 0 committed, 4 refused by the ledger (e.g. wrong issuer), 3 no node answered.");
     sub->callback([o, action] {
       *action = [o](Context& c) -> int {
-        auto key = c.LoadKey(o->key);
-        if (!key.ok()) return Fail(key.status());
-        auto g = c.Genesis(false);
-        if (!g.ok()) return Fail(g.status());
-        auto data = ReadFile(o->file);
-        if (!data.ok()) return Fail(data.status());
-        auto ref = c.HolderRef(o->holder);
-        if (!ref.ok()) return Fail(ref.status());
-        auto body = c.NewBody();
-        if (!body.ok()) return Fail(body.status());
-        v1::AnchorCertificate* a = body->mutable_anchor_certificate();
-        a->set_cert_id(o->id);
-        a->set_doc_hash((*g)->suite->Hash(*data).ToBytes());
-        a->set_type_code(o->type);
-        if (!o->number.empty()) {
-          auto n = c.NumberRef(o->number);
-          if (!n.ok()) return Fail(n.status());
-          a->set_number_ref(*n);
-        }
-        a->set_holder_ref(*ref);
-        a->set_issuer(o->issuer.empty() ? c.DepartmentOf(key->public_key) : o->issuer);
-        int64_t issued = NowMs();
-        const std::pair<const std::string*, int> dates[] = {
-            {&o->issued_at, 0}, {&o->valid_from, 1}, {&o->valid_until, 2}};
-        for (const auto& [text, field] : dates) {
-          if (text->empty()) continue;
-          auto t = ParseTime(*text);
-          if (!t.ok()) return Fail(t.status());
-          if (field == 0) issued = *t;
-          if (field == 1) a->set_valid_from_ms(*t);
-          if (field == 2) a->set_valid_until_ms(*t);
-        }
-        a->set_issued_at_ms(issued);
-        if (o->valid_from.empty()) a->set_valid_from_ms(issued);
-        a->set_jurisdiction(o->jurisdiction);
-        auto r = c.Submit(*body, *key);
+        Bytes doc_hash;
+        auto r = c.SubmitNew(o->key, [&](const crypto::KeyPair& key, v1::TxBody& body) -> Status {
+          CL_ASSIGN_OR_RETURN(const PinnedGenesis* g, c.Genesis(false));
+          CL_ASSIGN_OR_RETURN(Bytes data, ReadFile(o->file));
+          CL_ASSIGN_OR_RETURN(Bytes ref, c.HolderRef(o->holder));
+          doc_hash = g->suite->Hash(data).ToBytes();
+          v1::AnchorCertificate* a = body.mutable_anchor_certificate();
+          a->set_cert_id(o->id);
+          a->set_doc_hash(doc_hash);
+          a->set_type_code(o->type);
+          if (!o->number.empty()) {
+            CL_ASSIGN_OR_RETURN(Bytes n, c.NumberRef(o->number));
+            a->set_number_ref(n);
+          }
+          a->set_holder_ref(ref);
+          a->set_issuer(o->issuer.empty() ? c.DepartmentOf(key.public_key) : o->issuer);
+          int64_t issued = NowMs();
+          const std::pair<const std::string*, int> dates[] = {
+              {&o->issued_at, 0}, {&o->valid_from, 1}, {&o->valid_until, 2}};
+          for (const auto& [text, field] : dates) {
+            if (text->empty()) continue;
+            CL_ASSIGN_OR_RETURN(int64_t t, ParseTime(*text));
+            if (field == 0) issued = t;
+            if (field == 1) a->set_valid_from_ms(t);
+            if (field == 2) a->set_valid_until_ms(t);
+          }
+          a->set_issued_at_ms(issued);
+          if (o->valid_from.empty()) a->set_valid_from_ms(issued);
+          a->set_jurisdiction(o->jurisdiction);
+          return Status::Ok();
+        });
         if (!r.ok()) return Fail(r.status());
-        if (!c.json()) std::cout << "document hash " << ToHex(a->doc_hash()) << "\n";
+        if (!c.json()) std::cout << "document hash " << ToHex(doc_hash) << "\n";
         return ReportCommitted(c, *r, "anchored " + o->id);
       };
     });

@@ -58,33 +58,26 @@ void AddAuthCommands(CLI::App& app, Action* action) {
                 "Exit codes: 0 committed, 4 refused (not the holder's key), 3 no node answered.");
     sub->callback([o, action] {
       *action = [o](Context& c) -> int {
-        auto key = c.LoadKey(o->key);
-        if (!key.ok()) return Fail(key.status());
-        auto ref = c.HolderRef(o->holder);
-        if (!ref.ok()) return Fail(ref.status());
-        auto body = c.NewBody();
-        if (!body.ok()) return Fail(body.status());
-        v1::GrantAuthorization* g = body->mutable_grant_authorization();
-        g->set_grant_id(o->grant_id);
-        g->set_holder_ref(*ref);
-        g->set_grantee(o->grantee);
-        for (const auto& d : o->data_types) g->add_data_types(d);
-        g->set_purpose(o->purpose);
-        int64_t from = NowMs() - 60'000, until = NowMs() + 30LL * 86'400'000;
-        if (!o->not_before.empty()) {
-          auto t = ParseTime(o->not_before);
-          if (!t.ok()) return Fail(t.status());
-          from = *t;
-        }
-        if (!o->not_after.empty()) {
-          auto t = ParseTime(o->not_after);
-          if (!t.ok()) return Fail(t.status());
-          until = *t;
-        }
-        g->set_not_before_ms(from);
-        g->set_not_after_ms(until);
-        g->set_max_uses(o->max_uses);
-        auto r = c.Submit(*body, *key);
+        auto r = c.SubmitNew(o->key, [&](const crypto::KeyPair&, v1::TxBody& body) -> Status {
+          CL_ASSIGN_OR_RETURN(Bytes ref, c.HolderRef(o->holder));
+          v1::GrantAuthorization* g = body.mutable_grant_authorization();
+          g->set_grant_id(o->grant_id);
+          g->set_holder_ref(ref);
+          g->set_grantee(o->grantee);
+          for (const auto& d : o->data_types) g->add_data_types(d);
+          g->set_purpose(o->purpose);
+          int64_t from = NowMs() - 60'000, until = NowMs() + 30LL * 86'400'000;
+          if (!o->not_before.empty()) {
+            CL_ASSIGN_OR_RETURN(from, ParseTime(o->not_before));
+          }
+          if (!o->not_after.empty()) {
+            CL_ASSIGN_OR_RETURN(until, ParseTime(o->not_after));
+          }
+          g->set_not_before_ms(from);
+          g->set_not_after_ms(until);
+          g->set_max_uses(o->max_uses);
+          return Status::Ok();
+        });
         if (!r.ok()) return Fail(r.status());
         return ReportCommitted(c, *r, "granted " + o->grant_id + " to " + o->grantee);
       };
@@ -99,13 +92,11 @@ void AddAuthCommands(CLI::App& app, Action* action) {
     sub->footer("Example:\n  certledger auth revoke G-1 --key citizen.key\nExit codes: 0 committed, 4 refused, 3 no node answered.");
     sub->callback([o, action] {
       *action = [o](Context& c) -> int {
-        auto key = c.LoadKey(o->key);
-        if (!key.ok()) return Fail(key.status());
-        auto body = c.NewBody();
-        if (!body.ok()) return Fail(body.status());
-        body->mutable_revoke_authorization()->set_grant_id(o->grant_id);
-        body->mutable_revoke_authorization()->set_reason(o->reason.empty() ? "withdrawn by the holder" : o->reason);
-        auto r = c.Submit(*body, *key);
+        auto r = c.SubmitNew(o->key, [&](const crypto::KeyPair&, v1::TxBody& body) {
+          body.mutable_revoke_authorization()->set_grant_id(o->grant_id);
+          body.mutable_revoke_authorization()->set_reason(o->reason.empty() ? "withdrawn by the holder" : o->reason);
+          return Status::Ok();
+        });
         if (!r.ok()) return Fail(r.status());
         return ReportCommitted(c, *r, "withdrew " + o->grant_id);
       };
@@ -156,17 +147,15 @@ void AddHolderCommands(CLI::App& app, Action* action) {
           if (!info.ok()) return Fail(info.status());
           pub = info->public_key;
         }
-        auto key = c.LoadKey(o->key);
-        if (!key.ok()) return Fail(key.status());
-        auto ref = c.HolderRef(o->holder);
-        if (!ref.ok()) return Fail(ref.status());
-        auto body = c.NewBody();
-        if (!body.ok()) return Fail(body.status());
-        body->mutable_register_holder()->set_holder_ref(*ref);
-        body->mutable_register_holder()->set_public_key(pub);
-        auto r = c.Submit(*body, *key);
+        Bytes ref;
+        auto r = c.SubmitNew(o->key, [&](const crypto::KeyPair&, v1::TxBody& body) -> Status {
+          CL_ASSIGN_OR_RETURN(ref, c.HolderRef(o->holder));
+          body.mutable_register_holder()->set_holder_ref(ref);
+          body.mutable_register_holder()->set_public_key(pub);
+          return Status::Ok();
+        });
         if (!r.ok()) return Fail(r.status());
-        if (!c.json()) std::cout << "holder ref " << ToHex(*ref) << "\n";
+        if (!c.json()) std::cout << "holder ref " << ToHex(ref) << "\n";
         return ReportCommitted(c, *r, "registered holder key " + ToHex(pub).substr(0, 16));
       };
     });

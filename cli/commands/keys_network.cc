@@ -12,7 +12,7 @@ namespace {
 
 struct KeysOpts {
   std::string file;
-  std::string suite = "ed25519-sha256";
+  std::string suite;  // empty: the pinned genesis's suite, else the default
   bool fast = false;
 };
 
@@ -28,6 +28,16 @@ struct NetOpts {
   bool fast_keys = false;
 };
 
+// The suite of a new key: `flag` when given; else the suite of the genesis
+// file the client config pins (a key for that network), read locally; else
+// the default suite.
+Result<std::shared_ptr<const crypto::Suite>> KeySuite(const Context& c, const std::string& flag) {
+  if (!flag.empty()) return crypto::MakeSuite(flag);
+  if (c.options().genesis_file.empty()) return crypto::MakeSuite(crypto::kDefaultSuite);
+  CL_ASSIGN_OR_RETURN(const PinnedGenesis* g, c.Genesis(true));
+  return g->suite;
+}
+
 }  // namespace
 
 void AddKeysCommands(CLI::App& app, Action* action) {
@@ -37,13 +47,15 @@ void AddKeysCommands(CLI::App& app, Action* action) {
 
   CLI::App* gen = keys->add_subcommand("generate", "Generate a key pair into an encrypted key file (mode 0600)");
   gen->add_option("file", o->file, "key file to create")->required();
-  gen->add_option("--suite", o->suite, "crypto suite: ed25519-sha256 or sm2-sm3");
+  gen->add_option("--suite", o->suite,
+                  "crypto suite: ed25519-sha256 or sm2-sm3 (default: the suite of the client config's genesis, "
+                  "else ed25519-sha256)");
   gen->add_flag("--fast-kdf", o->fast, "cheap passphrase KDF (development networks only)");
   gen->footer("Example:\n  CERTLEDGER_PASSPHRASE=... certledger keys generate citizen.key\n"
               "Exit codes: 0 created, 1 could not write, 2 bad arguments.");
   gen->callback([o, action] {
     *action = [o](Context& c) -> int {
-      auto suite = crypto::MakeSuite(o->suite);
+      auto suite = KeySuite(c, o->suite);
       if (!suite.ok()) return Fail(suite.status());
       auto src = crypto::ParsePassphraseSource(c.options().passphrase);
       if (!src.ok()) return Fail(src.status());
@@ -54,7 +66,7 @@ void AddKeysCommands(CLI::App& app, Action* action) {
       if (o->fast) wo.cost = crypto::KeyFileCost{.opslimit = 1, .memlimit_bytes = 8u << 20};
       if (Status s = crypto::WriteKeyFile(o->file, **suite, kp, pass->view(), wo); !s.ok()) return Fail(s);
       if (c.json())
-        std::cout << "{\"file\":\"" << o->file << "\",\"suite\":\"" << o->suite << "\",\"public_key\":\""
+        std::cout << "{\"file\":\"" << o->file << "\",\"suite\":\"" << (*suite)->name() << "\",\"public_key\":\""
                   << ToHex(kp.public_key) << "\"}\n";
       else
         std::cout << "created " << o->file << "\npublic key: " << ToHex(kp.public_key) << "\n";

@@ -111,12 +111,10 @@ void AddServiceCommands(CLI::App& app, Action* action) {
       *action = [o](Context& c) -> int {
         auto def = LoadServiceFile(o->file);
         if (!def.ok()) return Fail(def.status());
-        auto key = c.LoadKey(o->key);
-        if (!key.ok()) return Fail(key.status());
-        auto body = c.NewBody();
-        if (!body.ok()) return Fail(body.status());
-        *body->mutable_define_service()->mutable_service() = *def;
-        auto r = c.Submit(*body, *key);
+        auto r = c.SubmitNew(o->key, [&](const crypto::KeyPair&, v1::TxBody& body) {
+          *body.mutable_define_service()->mutable_service() = *def;
+          return Status::Ok();
+        });
         if (!r.ok()) return Fail(r.status());
         return ReportCommitted(c, *r, "defined " + def->code() + " v" + std::to_string(def->version()));
       };
@@ -180,18 +178,15 @@ void AddProofCommands(CLI::App& app, Action* action) {
                 "Exit codes: 0 APPROVED, 15 DENIED (the verdict lists why), 4 refused, 3 no node answered.");
     sub->callback([o, action] {
       *action = [o](Context& c) -> int {
-        auto key = c.LoadKey(o->key);
-        if (!key.ok()) return Fail(key.status());
-        auto ref = c.HolderRef(o->holder);
-        if (!ref.ok()) return Fail(ref.status());
-        auto body = c.NewBody();
-        if (!body.ok()) return Fail(body.status());
-        v1::ProofRequest* p = body->mutable_proof_request();
-        p->set_request_id(o->id);
-        p->set_service_code(o->code);
-        p->set_holder_ref(*ref);
-        p->set_reason(o->reason);
-        auto r = c.Submit(*body, *key);
+        auto r = c.SubmitNew(o->key, [&](const crypto::KeyPair&, v1::TxBody& body) -> Status {
+          CL_ASSIGN_OR_RETURN(Bytes ref, c.HolderRef(o->holder));
+          v1::ProofRequest* p = body.mutable_proof_request();
+          p->set_request_id(o->id);
+          p->set_service_code(o->code);
+          p->set_holder_ref(ref);
+          p->set_reason(o->reason);
+          return Status::Ok();
+        });
         if (!r.ok()) return Fail(r.status());
         return PrintVerdict(c, r->receipt().verdict());
       };

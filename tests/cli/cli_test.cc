@@ -1,11 +1,15 @@
 // The `certledger` CLI against a real local 3-node network: every command and
 // exit code of docs/cli.md, and `cert verify` refusing a tampered file, a
-// tampered proof bundle, a forged commit certificate and a lying node.
+// tampered proof bundle, a forged commit certificate and a lying node. The
+// cases that hash, sign or verify end to end (anchoring, holder refs, signed
+// reads, proofs, chain verification) run once per crypto suite (CliSuiteTest,
+// the suite's name ending the test name); the others on the default suite.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <google/protobuf/util/json_util.h>
 
+#include "crypto/suite.h"
 #include "proto/api.pb.h"
 #include "proto/records.pb.h"
 #include "tests/cli/harness.h"
@@ -39,8 +43,10 @@ std::string ToJsonText(const google::protobuf::Message& m) {
 }
 
 // One network per test (each case runs in its own process under CTest).
-class CliTest : public ::testing::Test {
+class CliTestBase : public ::testing::Test {
  protected:
+  explicit CliTestBase(const std::string& suite) : suite_(suite), net_(3, suite) {}
+
   void SetUp() override {
     ASSERT_TRUE(net_.init_ok()) << net_.init_output();
     ASSERT_TRUE(net_.WaitReady()) << "the network did not become ready";
@@ -78,9 +84,22 @@ class CliTest : public ::testing::Test {
     return r.exit;
   }
 
+  const std::string suite_;
   LocalNetwork net_;
   int bundle_n_ = 0;
   std::string last_;
+};
+
+// Cases that do not depend on the suite: the default one.
+class CliTest : public CliTestBase {
+ protected:
+  CliTest() : CliTestBase("ed25519-sha256") {}
+};
+
+// Cases run once per suite.
+class CliSuiteTest : public CliTestBase, public ::testing::WithParamInterface<std::string> {
+ protected:
+  CliSuiteTest() : CliTestBase(GetParam()) {}
 };
 
 TEST_F(CliTest, UsageErrorsExitTwoAndHelpHasExamples) {
@@ -106,6 +125,13 @@ TEST_F(CliTest, KeysGenerateShowAndNetworkInitRefusesAnExistingNetwork) {
   CliResult dept = Expect(0, {"keys", "show", "PSB-issuer"});
   EXPECT_NE(dept.out.find("PSB"), std::string::npos);
   Expect(5, {"keys", "show", net_.dir() + "/missing.key"});
+  // A key of another suite than the network's signs nothing: refused before anything is sent.
+  const std::string sm2 = net_.dir() + "/sm2.key";
+  ASSERT_EQ(RunCli({"keys", "generate", sm2, "--suite", "sm2-sm3", "--fast-kdf"}, {"CERTLEDGER_PASSPHRASE=x"}).exit, 0);
+  CliResult wrong = RunCli({"cert", "revoke", "X", "--reason", "x", "--key", sm2},
+                           {"CERTLEDGER_CONFIG=" + net_.config(), "CERTLEDGER_PASSPHRASE=x"});
+  EXPECT_EQ(wrong.exit, 1) << wrong.err;
+  EXPECT_NE(wrong.err.find("holds a sm2-sm3 key, but the network uses ed25519-sha256"), std::string::npos) << wrong.err;
   Expect(1, {"network", "init", net_.net(), "-n", "3", "--fast-keys"});
 }
 
@@ -122,7 +148,7 @@ TEST_F(CliTest, NodeStatusShowsEveryNodeAndFailsOverWhenOneIsDown) {
   EXPECT_EQ(RunCli({"--node", "http://127.0.0.1:1", "--client-config", net_.config(), "service", "list"}).exit, 3);
 }
 
-TEST_F(CliTest, VerifyGivesEveryStatusWithItsExitCode) {
+TEST_P(CliSuiteTest, VerifyGivesEveryStatusWithItsExitCode) {
   const std::string valid = Anchored("C-VALID", "ID_CARD", "PSB-issuer");
   CliResult ok = Expect(0, {"cert", "verify", valid});
   EXPECT_NE(ok.out.find("VALID"), std::string::npos);
@@ -163,7 +189,7 @@ TEST_F(CliTest, LedgerRefusalsExitFour) {
   Expect(4, {"node", "add", "9", "--key", "PSB-issuer"});  // not an operator
 }
 
-TEST_F(CliTest, ShowHistoryBlockAndChainVerify) {
+TEST_P(CliSuiteTest, ShowHistoryBlockAndChainVerify) {
   const std::string f = Anchored("C-SHOW", "HUKOU", "PSB-issuer");
   Expect(0, {"cert", "suspend", "C-SHOW", "--reason", "核查中", "--key", "PSB-issuer"});
   CliResult show = Expect(0, {"cert", "show", f});
@@ -185,7 +211,7 @@ TEST_F(CliTest, ShowHistoryBlockAndChainVerify) {
   Expect(0, {"--json", "--node", net_.url(3), "chain", "verify"});
 }
 
-TEST_F(CliTest, ChainVerifyNamesTheFirstBadBlock) {
+TEST_P(CliSuiteTest, ChainVerifyNamesTheFirstBadBlock) {
   Anchored("C-A", "ID_CARD", "PSB-issuer");
   Anchored("C-B", "ID_CARD", "PSB-issuer");
   // Find the block that anchored C-B, then serve it with its tx altered.
@@ -206,10 +232,14 @@ TEST_F(CliTest, ChainVerifyNamesTheFirstBadBlock) {
   EXPECT_NE(r.out.find("tx_root"), std::string::npos) << r.out;
 }
 
-TEST_F(CliTest, ConsentAndCertificateFreeProcessing) {
+TEST_P(CliSuiteTest, ConsentAndCertificateFreeProcessing) {
   const std::string key = net_.dir() + "/citizen.key";
   const std::string pass = "CERTLEDGER_PASSPHRASE=walkthrough-citizen";
-  ASSERT_EQ(RunCli({"keys", "generate", key, "--fast-kdf"}, {pass}).exit, 0);
+  std::vector<std::string> env = net_.env();
+  env.push_back(pass);
+  // Without --suite, a key is made for the suite of the pinned genesis.
+  ASSERT_EQ(RunCli({"keys", "generate", key, "--fast-kdf"}, env).exit, 0);
+  EXPECT_NE(Expect(0, {"--json", "keys", "show", key}).out.find("\"suite\":\"" + suite_ + "\""), std::string::npos);
   Expect(0, {"holder", "register", "--holder", kCitizen, "--holder-key", key, "--key", "PSB-identity"});
   Expect(4, {"holder", "register", "--holder", kCitizen, "--holder-key", key, "--key", "CAB-issuer"});
   Anchored("L-ID", "ID_CARD", "PSB-issuer");
@@ -231,11 +261,7 @@ TEST_F(CliTest, ConsentAndCertificateFreeProcessing) {
   CliResult denied = Expect(15, {"proof", "request", "--id", "R-0", "--service", "MARRIAGE_HUKOU", "--holder", kCitizen,
                                  "--reason", "窗口受理", "--key", "ASC-service"});
   EXPECT_NE(denied.out.find("NO_CONSENT"), std::string::npos) << denied.out;
-  auto citizen = [&](std::vector<std::string> args) {
-    std::vector<std::string> env = net_.env();
-    env.push_back(pass);
-    return RunCli(args, env);
-  };
+  auto citizen = [&](std::vector<std::string> args) { return RunCli(args, env); };
   ASSERT_EQ(citizen({"auth", "grant", "--id", "G-1", "--holder", kCitizen, "--to", "ASC", "--data",
                      "identity,household_register,marriage", "--purpose", "婚后户口迁移", "--key", key})
                 .exit,
@@ -267,7 +293,7 @@ TEST_F(CliTest, ConsentAndCertificateFreeProcessing) {
   EXPECT_NE(withdrawn.out.find("WITHDRAWN"), std::string::npos);
 }
 
-TEST_F(CliTest, VerifyRefusesATamperedFile) {
+TEST_P(CliSuiteTest, VerifyRefusesATamperedFile) {
   const std::string f = Anchored("T-1", "ID_CARD", "PSB-issuer");
   const std::string bundle = Bundle(f);
   EXPECT_EQ(VerifyBundle(f, bundle), 0) << last_;
@@ -276,7 +302,7 @@ TEST_F(CliTest, VerifyRefusesATamperedFile) {
   EXPECT_EQ(VerifyBundle(altered, bundle), 20) << last_;  // the bundle is for another document
 }
 
-TEST_F(CliTest, VerifyRefusesATamperedBundle) {
+TEST_P(CliSuiteTest, VerifyRefusesATamperedBundle) {
   const std::string f = Anchored("B-1", "ID_CARD", "PSB-issuer");
   Anchored("B-2", "ID_CARD", "PSB-issuer");  // a longer history: non-empty paths
   const api::CertificateView good = ParseJson<api::CertificateView>(Bundle(f));
@@ -321,7 +347,7 @@ TEST_F(CliTest, VerifyRefusesATamperedBundle) {
   EXPECT_EQ(VerifyBundle(f, "{not json"), 20);
 }
 
-TEST_F(CliTest, VerifyRefusesAForgedCommitCertificate) {
+TEST_P(CliSuiteTest, VerifyRefusesAForgedCommitCertificate) {
   const std::string f = Anchored("F-1", "ID_CARD", "PSB-issuer");
   const api::CertificateView good = ParseJson<api::CertificateView>(Bundle(f));
   struct Case {
@@ -353,7 +379,7 @@ TEST_F(CliTest, VerifyRefusesAForgedCommitCertificate) {
     EXPECT_EQ(VerifyBundle(f, ToJsonText(v)), 20) << c.name << ": " << last_;
   }
   // A whole other network's valid certificate is not valid for this genesis.
-  LocalNetwork other(1);
+  LocalNetwork other(1, suite_);
   ASSERT_TRUE(other.init_ok());
   ASSERT_TRUE(other.WaitReady());
   CliResult r = RunCli({"--client-config", other.config(), "--node", "http://127.0.0.1:1", "cert", "verify", f,
@@ -361,7 +387,7 @@ TEST_F(CliTest, VerifyRefusesAForgedCommitCertificate) {
   EXPECT_EQ(r.exit, 20) << r.out << r.err;
 }
 
-TEST_F(CliTest, VerifyRefusesALyingNode) {
+TEST_P(CliSuiteTest, VerifyRefusesALyingNode) {
   const std::string f = Anchored("N-1", "ID_CARD", "PSB-issuer");
   const std::string other = Anchored("N-2", "HUKOU", "PSB-issuer");
   const std::string revoked = Anchored("N-3", "HUKOU", "PSB-issuer");
@@ -445,6 +471,16 @@ TEST_F(CliTest, MembershipTransferAndTheNetworkSurvivesTheLeader) {
       EXPECT_EQ(net_.Stop(i, SIGTERM), 0) << "node " << i << " did not exit cleanly";
     }
 }
+
+// "sm2-sm3" -> "sm2_sm3": the suite ends each test's name.
+std::string SuiteTestName(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param;
+  for (char& c : n)
+    if (c == '-') c = '_';
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Suites, CliSuiteTest, ::testing::ValuesIn(crypto::SuiteNames()), SuiteTestName);
 
 }  // namespace
 }  // namespace cl::cli::testing

@@ -110,16 +110,17 @@ inline bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds
   return pred();
 }
 
-// A 3-node network created by `certledger network init` and started.
+// A network of `nodes` nodes and crypto suite `suite`, created by
+// `certledger network init` and started.
 class LocalNetwork {
  public:
-  explicit LocalNetwork(int nodes = 3) : n_(nodes) {
+  explicit LocalNetwork(int nodes = 3, const std::string& suite = "ed25519-sha256") : n_(nodes) {
     dir_ = std::filesystem::temp_directory_path() /
            ("cl-cli-test-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
     base_ = FreeBase(nodes);
     CliResult r = RunCli({"network", "init", (dir_ / "net").string(), "-n", std::to_string(nodes), "--fast-keys",
                           "--peer-port", std::to_string(base_), "--http-port", std::to_string(base_ + 100),
-                          "--tick-ms", "50"});
+                          "--tick-ms", "50", "--suite", suite});
     init_ok_ = r.exit == 0;
     init_output_ = r.out + r.err;
     if (!init_ok_) return;
