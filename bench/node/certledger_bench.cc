@@ -62,6 +62,7 @@ struct Options {
   bool keep = false;
   bool strict = false;
   std::string to = "all";  // all | leader | follower
+  bool tail_tx = false;
 };
 
 // The URLs to send writes to: all, only the leader's, or one follower's
@@ -184,6 +185,13 @@ Result<LoadResult> RunQuery(const Options& o, const TxFactory& f, const std::vec
                 static_cast<unsigned long long>(first + n), s, static_cast<double>(first + n) / s);
     std::fflush(stdout);
   }
+  if (o.tail_tx) {
+    // One more anchor alone, so the newest block holds one tx (isolates the
+    // cost of reading the newest block on every lookup; docs/performance.md).
+    std::vector<Bytes> one = f.CorpusAnchors(o.preload, 1, 1);
+    CL_ASSIGN_OR_RETURN(LoadResult r, SubmitAll(eps, one, 1, 0, 60, 0));
+    if (r.ok != 1) return Aborted("tail tx failed: " + r.first_failure);
+  }
   // Random lookups of anchored documents (the clerk's `cert verify` read),
   // all to one node, JSON as the CLI asks.
   const Endpoint ep = eps[static_cast<size_t>(std::max(1, o.query_node) - 1) % eps.size()];
@@ -281,6 +289,7 @@ int Main(int argc, char** argv) {
   app.add_flag("--keep", o.keep, "local: keep the network directory");
   app.add_option("--to", o.to, "send writes to all nodes (round robin), the leader or a follower")
       ->check(CLI::IsMember({"all", "leader", "follower"}));
+  app.add_flag("--tail-tx", o.tail_tx, "query mode: anchor one tx alone after the preload");
   app.add_flag("--strict", o.strict, "exit 1 if any answer failed (the smoke test)");
   CLI11_PARSE(app, argc, argv);
 
