@@ -29,7 +29,12 @@ namespace {
 namespace fs = std::filesystem;
 namespace v1 = certledger::v1;
 
-std::string BinDir() { return CERTLEDGER_BIN_DIR; }
+// The built binaries; $CL_BIN_DIR overrides (to run the scenarios against
+// another build of the node).
+std::string BinDir() {
+  const char* dir = std::getenv("CL_BIN_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : CERTLEDGER_BIN_DIR;
+}
 
 bool IsFree(uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

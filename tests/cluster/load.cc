@@ -27,6 +27,7 @@ Load::Load(const Cluster& cluster, LoadOptions options) : cluster_(cluster), o_(
   CL_CHECK(ref.ok(), ref.status().ToString());
   holder_ref_ = std::move(*ref);
   for (int i = 1; i <= cluster_.size(); ++i) targets_.push_back(i);
+  all_ = targets_;
 }
 
 Load::~Load() { Stop(); }
@@ -37,9 +38,16 @@ void Load::SetTargets(std::vector<int> nodes) {
   targets_ = std::move(nodes);
 }
 
-int Load::Target(uint64_t k) const {
+void Load::SetAll(std::vector<int> nodes) {
+  CL_CHECK(!nodes.empty(), "SetAll: no nodes");
   std::lock_guard lock(mu_);
-  return targets_[k % targets_.size()];
+  all_ = std::move(nodes);
+}
+
+int Load::Target(uint64_t k, bool roaming) const {
+  std::lock_guard lock(mu_);
+  const std::vector<int>& from = roaming ? all_ : targets_;
+  return from[k % from.size()];
 }
 
 void Load::Start() {
@@ -96,7 +104,7 @@ bool Load::SubmitOnce(const std::string& json, int node, uint32_t timeout_ms, Wr
   ++op->attempts;
   auto r = client::HttpRequest(cluster_.Url(node), "POST",
                                "/v1/transactions?wait=commit&timeout_ms=" + std::to_string(timeout_ms), json,
-                               "application/json", {.timeout_ms = timeout_ms + 1000});
+                               "application/json", {.timeout_ms = timeout_ms + 500});
   if (!r.ok() || r->status != 200) return false;
   api::SubmitTxResponse resp;
   google::protobuf::util::JsonParseOptions jo;
@@ -123,13 +131,14 @@ void Load::Record(WriteOp op, uint64_t failed_attempts) {
 
 void Load::Writer(int client) {
   uint64_t k = static_cast<uint64_t>(client);
+  const bool roaming = o_.writers > 1 && client == o_.writers - 1;
   for (uint64_t seq = 0; !stop_; ++seq) {
     const Signed tx = SignAnchor(o_.tag + "-" + std::to_string(client) + "-" + std::to_string(seq));
     WriteOp op{.client = client, .start_us = NowUs(), .tx_id = tx.tx_id};
     uint64_t failed = 0;
     // Resubmits the same bytes to the next node: never applied twice.
     while (op.attempts < o_.max_attempts && !stop_) {
-      if (SubmitOnce(tx.json, Target(k++), o_.commit_timeout_ms, &op)) break;
+      if (SubmitOnce(tx.json, Target(k++, roaming), o_.commit_timeout_ms, &op)) break;
       ++failed;
       std::this_thread::sleep_for(Ms(50));
     }
@@ -157,7 +166,7 @@ int64_t Load::Probe(const std::vector<int>& nodes, Ms timeout) {
 void Load::Reader(int client) {
   uint64_t k = static_cast<uint64_t>(client) + 1;
   for (uint64_t i = 0; !stop_; ++i) {
-    const int node = Target(k++);
+    const int node = Target(k++, /*roaming=*/true);
     ReadOp op{.node = node, .start_us = NowUs()};
     std::string target;
     switch (i % 3) {

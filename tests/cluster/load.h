@@ -64,7 +64,7 @@ struct History {
 };
 
 struct LoadOptions {
-  int writers = 3;
+  int writers = 4;
   int readers = 1;
   int max_attempts = 4;             // per transaction
   uint32_t commit_timeout_ms = 3000;  // ?wait=commit&timeout_ms=
@@ -78,8 +78,13 @@ class Load {
   Load(const Load&) = delete;
   Load& operator=(const Load&) = delete;
 
-  // The nodes clients talk to (default: every node of the cluster).
+  // The nodes the writers talk to (default: every node of the cluster),
+  // e.g. the majority side of a partition. The last writer (when there are
+  // several) and the readers always cycle through every node in `all`, so the
+  // nodes cut off are asked too (they must neither acknowledge what is lost
+  // nor serve a stale linearizable read).
   void SetTargets(std::vector<int> nodes);
+  void SetAll(std::vector<int> nodes);
   void Start();
   void Stop();
 
@@ -107,7 +112,7 @@ class Load {
   void Record(WriteOp op, uint64_t failed_attempts);
   void Writer(int client);
   void Reader(int client);
-  int Target(uint64_t k) const;
+  int Target(uint64_t k, bool roaming) const;
 
   const Cluster& cluster_;
   LoadOptions o_;
@@ -115,6 +120,7 @@ class Load {
   std::string holder_ref_;
   mutable std::mutex mu_;
   std::vector<int> targets_;
+  std::vector<int> all_;
   History history_;
   std::atomic<bool> stop_{true};
   std::atomic<uint64_t> acked_{0};
