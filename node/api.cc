@@ -8,6 +8,7 @@
 #include "contracts/queries.h"
 #include "crypto/domain.h"
 #include "node/http/proto_body.h"
+#include "node/transport/transport.h"
 #include "proto/api.pb.h"
 #include "proto/records.pb.h"
 #include "proto/tx.pb.h"
@@ -240,6 +241,34 @@ void Api::UpdateGauges() {
   metrics_.GetGauge("certledger_batches_proposed", "Batches proposed by this node as leader").Set(static_cast<double>(st.batches_proposed));
   metrics_.GetGauge("certledger_txs_proposed", "Transactions proposed by this node as leader").Set(static_cast<double>(st.txs_proposed));
   metrics_.GetGauge("certledger_waiters", "Clients waiting for a commit").Set(static_cast<double>(node_.waiters().size()));
+  metrics_.GetGauge("certledger_raft_first_log_index", "First raft log index kept (entries before it are compacted)")
+      .Set(static_cast<double>(st.first_log_index.value()));
+  metrics_.GetGauge("certledger_raft_snapshot_index", "Raft index of the newest snapshot checkpoint")
+      .Set(static_cast<double>(st.snapshot_index.value()));
+  metrics_.GetGauge("certledger_snapshots_installed", "Snapshots installed from the leader")
+      .Set(static_cast<double>(st.snapshots_installed));
+  const SnapshotStats ss = node_.snapshot_stats();
+  metrics_.GetGauge("certledger_snapshot_streams_sent", "Snapshot streams sent to peers").Set(static_cast<double>(ss.streams_sent));
+  metrics_.GetGauge("certledger_snapshot_streams_failed", "Snapshot streams that failed to send").Set(static_cast<double>(ss.streams_failed));
+  metrics_.GetGauge("certledger_snapshot_bytes_sent", "Snapshot bytes sent to peers").Set(static_cast<double>(ss.bytes_sent));
+  metrics_.GetGauge("certledger_snapshot_streams_broken", "Snapshot streams dropped on receipt").Set(static_cast<double>(ss.streams_broken));
+  const TransportStats ts = node_.transport_stats();
+  const std::pair<const char*, uint64_t> peer[] = {
+      {"frames_sent", ts.frames_sent},
+      {"frames_received", ts.frames_received},
+      {"bytes_sent", ts.bytes_sent},
+      {"bytes_received", ts.bytes_received},
+      {"dropped_queue_full", ts.dropped_queue_full},
+      {"dropped_unknown_peer", ts.dropped_unknown_peer},
+      {"handshakes_ok", ts.handshakes_ok},
+      {"handshake_failures", ts.handshake_failures},
+      {"decrypt_failures", ts.decrypt_failures},
+      {"oversize_frames", ts.oversize_frames},
+      {"connections_closed", ts.connections_closed},
+  };
+  for (const auto& [what, v] : peer)
+    metrics_.GetGauge("certledger_peer_events", "Peer transport counters since start, by event", {{"event", what}})
+        .Set(static_cast<double>(v));
 }
 
 std::vector<std::pair<std::string, std::string>> Api::Routes() {

@@ -155,10 +155,11 @@ int Run(int argc, char** argv) {
                                .sync_applies = true,
                                .block_cache_bytes = config->ledger.block_cache_bytes};
   setup.log = base_log;  // the node adds node=
+  MetricsRegistry metrics;  // outlives the node
+  setup.raft.metrics = &metrics;
   auto node = Node::Create(std::move(setup));
   if (!node.ok()) return fail(node.status());
 
-  MetricsRegistry metrics;
   Api api(**node, metrics, ApiOptions{.version = kVersion});
   http::Router router;
   api.Register(router);

@@ -152,6 +152,8 @@ Result<std::unique_ptr<Node>> Node::Create(NodeSetup setup) {
 
 uint16_t Node::peer_port() const { return transport_->listen_port(); }
 
+TransportStats Node::transport_stats() const { return transport_->Stats(); }
+
 void Node::SendRaft(const raftpb::Message& m) {
   // A snapshot travels as a stream of chunks with the MsgSnap at its end.
   if (m.type() == raftpb::MSG_SNAP) return snapshots_->Stream(m);

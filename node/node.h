@@ -39,6 +39,7 @@ class Genesis;
 namespace cl::node {
 
 class Transport;
+struct TransportStats;
 
 struct NodeSetup {
   NodeId id;
@@ -94,6 +95,7 @@ class Node {
   const certledger::v1::Genesis& genesis() const { return *genesis_; }
   const Logger& log() const { return log_; }
   SnapshotStats snapshot_stats() const { return snapshots_->stats(); }
+  TransportStats transport_stats() const;
   // The HTTP address of a node as registered (genesis or governance); empty if unknown.
   std::string http_address_of(NodeId id) const;
 

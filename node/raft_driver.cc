@@ -34,6 +34,17 @@ Result<std::unique_ptr<RaftDriver>> RaftDriver::Create(RaftDriverOptions options
   CL_ASSIGN_OR_RETURN(d->raw_, consensus::RawNode::Create(cfg));
   if (auto snap = store.raft_log().Snapshot(); snap.ok())
     d->snapshot_index_ = RaftIndex(snap->metadata().index());
+  if (o.metrics != nullptr) {
+    d->apply_seconds_ = &o.metrics->GetHistogram(
+        "certledger_apply_seconds", "Time to apply one block (verify, execute, atomic write)",
+        LatencyBucketsSeconds());
+    d->block_txs_ = &o.metrics->GetHistogram(
+        "certledger_block_txs", "Transactions per applied block",
+        {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000});
+    d->persist_seconds_ = &o.metrics->GetHistogram(
+        "certledger_raft_persist_seconds", "Time to persist one Ready's raft entries and state",
+        LatencyBucketsSeconds());
+  }
   d->RefreshStatus();
   return d;
 }
@@ -319,9 +330,12 @@ void RaftDriver::HandleReady() {
     pending_install_.reset();  // raft did not restore: nothing to install
   }
   if (rd.hard_state || !rd.entries.empty()) {
+    const auto t0 = std::chrono::steady_clock::now();
     Status s = store.raft_log().Persist(rd.hard_state ? &*rd.hard_state : nullptr, rd.entries,
                                         rd.must_sync);
     if (!s.ok()) return Fail(s.WithContext("persisting raft state"));
+    if (persist_seconds_ != nullptr)
+      persist_seconds_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   // 2. Send.
   for (const raftpb::Message& m : rd.messages) hooks_.send(m);
@@ -383,10 +397,15 @@ void RaftDriver::ApplyCommitted(const std::vector<raftpb::Entry>& entries) {
       }
       continue;
     }
+    const auto t0 = std::chrono::steady_clock::now();
     auto r = ledger_.ApplyEntry(e, nullptr);
     if (!r.ok()) return Fail(r.status().WithContext("applying entry " + std::to_string(e.index())));
     if (!r->has_value()) continue;
     const AppliedBlock& b = **r;
+    if (apply_seconds_ != nullptr) {
+      apply_seconds_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      block_txs_->Observe(static_cast<double>(b.tx_ids.size()));
+    }
     mempool_.OnApplied(b.tx_ids);
     // A block from an entry of the current term was proposed by this term's
     // leader; if that is us, one of our batches has landed.

@@ -37,6 +37,7 @@
 #include "node/ledger.h"
 #include "node/log.h"
 #include "node/mempool.h"
+#include "node/metrics.h"
 
 namespace cl::storage {
 class SnapshotInstaller;
@@ -58,6 +59,10 @@ struct RaftDriverOptions {
   // compaction_keep_entries behind it. 0 = never.
   uint64_t snapshot_interval_entries = 10000;
   uint64_t compaction_keep_entries = 5000;
+  // Where apply latency, batch sizes and persist latency are observed
+  // (certledger_apply_seconds, certledger_block_txs,
+  // certledger_raft_persist_seconds); nullptr = not observed. Must outlive the driver.
+  MetricsRegistry* metrics = nullptr;
   Logger log;
 };
 
@@ -195,6 +200,9 @@ class RaftDriver {
   bool failed_ = false;
   std::unique_ptr<storage::SnapshotInstaller> pending_install_;  // for the next Ready's snapshot
   RaftIndex snapshot_index_;  // newest checkpoint
+  Histogram* apply_seconds_ = nullptr;
+  Histogram* block_txs_ = nullptr;
+  Histogram* persist_seconds_ = nullptr;
 
   DriverStatus status_;  // guarded by mu_
 };

@@ -60,6 +60,7 @@ class SnapshotClusterTest : public ::testing::Test {
                                .election_ticks = 10,
                                .snapshot_interval_entries = 20,
                                .compaction_keep_entries = 5};
+    if (i == 1) s.raft.metrics = &metrics1_;
     s.ledger = LedgerOptions{.verify_threads = 1, .sync_applies = false};
     s.log = std::getenv("CL_TEST_LOG") ? Logger::Stderr(LogLevel::kInfo) : Logger::Null();
     return s;
@@ -202,6 +203,7 @@ class SnapshotClusterTest : public ::testing::Test {
   }
 
   Fixture f_;
+  MetricsRegistry metrics1_;  // node 1's; outlives the nodes
   std::filesystem::path dir_;
   std::shared_ptr<v1::Genesis> genesis_;
   Bytes genesis_bytes_;
@@ -220,6 +222,13 @@ TEST_F(SnapshotClusterTest, ARestartedNodeKeepsItsCheckpointAndCompactionPoint) 
   ASSERT_NE(WaitForLeader(), NodeId());
   Commit(0, 30);
   ExpectAllAgree();
+  // Node 1 observed every block it applied: one tx each.
+  Histogram& apply = metrics1_.GetHistogram("certledger_apply_seconds", "", LatencyBucketsSeconds());
+  Histogram& txs = metrics1_.GetHistogram("certledger_block_txs", "",
+                                          {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000});
+  EXPECT_EQ(apply.count(), nodes_[0]->ledger().height().value());
+  EXPECT_EQ(txs.sum(), 30.0);
+  EXPECT_NE(metrics1_.RenderPrometheus().find("certledger_raft_persist_seconds_count"), std::string::npos);
   std::vector<RaftIndex> snaps;
   for (auto& n : nodes_) snaps.push_back(n->driver().status().snapshot_index);
   for (auto& n : nodes_) n->Stop();
