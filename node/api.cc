@@ -655,6 +655,22 @@ void Api::Register(http::Router& router) {
     api::MembershipRequest mr;
     if (auto err = http::ParseBody(q, &mr)) return rsp.Respond(std::move(*err));
     if (mr.node_id() == 0) return rsp.Error(InvalidArgument("node_id is required"));
+    // Membership changes are the leader's to propose: a follower says who
+    // leads and where its API is (headers X-Certledger-Leader and
+    // X-Certledger-Leader-Address), so a client can send the request there.
+    const DriverStatus st = node.driver().status();
+    if (st.role != consensus::StateRole::kLeader) {
+      if (st.leader == NodeId()) return rsp.Error(Unavailable("no leader at the moment; retry shortly"));
+      const std::string addr = node.http_address_of(st.leader);
+      http::Response r = http::ErrorResponse(
+          FailedPrecondition("NOT_LEADER: node " + std::to_string(st.leader.value()) +
+                             " leads; send membership changes to it" +
+                             (addr.empty() ? std::string() : " at " + addr)),
+          421);
+      r.headers.emplace_back("X-Certledger-Leader", std::to_string(st.leader.value()));
+      if (!addr.empty()) r.headers.emplace_back("X-Certledger-Leader-Address", addr);
+      return rsp.Respond(std::move(r));
+    }
     auto shared = std::make_shared<Responder>(std::move(rsp));
     auto done = [shared](Status s) {
       if (!s.ok()) return shared->Error(s);
