@@ -132,7 +132,8 @@ void Dispatch(const bhttp::request<bhttp::string_body>& req) {
   if (q != std::string::npos && !node::http::ParseQuery(std::string_view(r.target).substr(q + 1), &r.query))
     return;  // 400
   for (const auto& f : req) r.headers.emplace_back(Lower(std::string(f.name_string())), std::string(f.value()));
-  for (const auto& [k, v] : r.headers) {
+  for (const auto& kv : r.headers) {
+    const std::string& k = kv.first;
     const std::string* found = r.Header(k);
     CL_CHECK(found != nullptr, "a received header is not found");
     const auto first = std::find_if(r.headers.begin(), r.headers.end(), [&](const auto& h) { return h.first == k; });

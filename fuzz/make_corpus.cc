@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -152,8 +153,16 @@ void ApiJson(const Fixture& f) {
 }
 
 void CertVerify(const CertWorld& w) {
-  for (const char* id : {"cert-valid", "cert-revoked", "cert-suspended"}) {
+  const std::map<std::string, cli::CertVerdict> want = {{"cert-valid", cli::CertVerdict::kValid},
+                                                        {"cert-revoked", cli::CertVerdict::kRevoked},
+                                                        {"cert-suspended", cli::CertVerdict::kSuspended}};
+  for (const auto& [id_str, verdict] : want) {
+    const char* id = id_str.c_str();
     const auto view = w.View(id);
+    // The seeds must be views the verifier accepts, or the fuzzer starts shallow.
+    const cli::CertCheck c = cli::VerifyCertificateView(w.genesis(), w.DocHash(id), view);
+    CL_CHECK(c.verdict == verdict, std::string(id) + ": " + std::string(cli::CertVerdictName(c.verdict)) + " " +
+                                       c.reason);
     std::string s(1, '\0');
     AppendChunk(&s, w.DocHash(id));
     Write("cert_verify", std::string(id) + "-binary", s + view.SerializeAsString());
@@ -161,7 +170,11 @@ void CertVerify(const CertWorld& w) {
     Write("cert_verify", std::string(id) + "-bundle", s + Json(view));
   }
   std::string s(1, '\2');
-  for (uint64_t h = 1; h <= w.height(); ++h) AppendChunk(&s, w.Block(h).SerializeAsString());
+  cli::ChainAuditor auditor(w.genesis());
+  for (uint64_t h = 1; h <= w.height(); ++h) {
+    CL_CHECK(auditor.Add(w.Block(h)).ok(), "the audit seed audits");
+    AppendChunk(&s, w.Block(h).SerializeAsString());
+  }
   Write("cert_verify", "audit", s);
 }
 

@@ -19,6 +19,8 @@
 //     node applies indexes 1, 2, 3, ... without gaps or repeats;
 //   - a node's term and commit index never decrease, across restarts too.
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <memory>
@@ -70,6 +72,12 @@ class Cluster {
       n.storage->SetHardState(hs);
       Start(i);
     }
+  }
+
+  // For looking at a corpus: CL_FUZZ_VERBOSE=1 prints what a run reached.
+  std::string Summary() const {
+    return "terms with a leader " + std::to_string(leaders_.size()) + ", committed entries " +
+           std::to_string(committed_.size()) + ", proposals " + std::to_string(next_proposal_);
   }
 
   void Run(Input& in) {
@@ -253,5 +261,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cl::fuzz::Input in(data, size);
   cl::fuzz::Cluster cluster(in.Byte());
   cluster.Run(in);
+  if (std::getenv("CL_FUZZ_VERBOSE") != nullptr) std::fprintf(stderr, "%s\n", cluster.Summary().c_str());
   return 0;
 }

@@ -15,6 +15,8 @@
 //     never accepts (OK) a tx whose signatures do not verify unless told they
 //     were checked, and is deterministic (same input, same block bytes).
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -132,6 +134,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!presigned && !sigs_ok) {
     CL_CHECK(receipt.code() != certledger::v1::OK, "the executor accepted a bad signature");
   }
+  if (std::getenv("CL_FUZZ_VERBOSE") != nullptr)
+    std::fprintf(stderr, "admission %s, receipt %s %s\n",
+                 admitted ? "ok" : std::string(node::RejectReasonName(admitted.error().reason)).c_str(),
+                 certledger::v1::ResultCode_Name(receipt.code()).c_str(), receipt.message().c_str());
   auto again = fuzz::Execute(w, txs, presigned ? &ok1 : nullptr);
   CL_CHECK(again.block == out.block && again.header_bytes == out.header_bytes, "deterministic");
   if ((flags & 2) != 0) {
