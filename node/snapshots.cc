@@ -126,7 +126,27 @@ void SnapshotManager::Stream(const raftpb::Message& msg_snap) {
   }
   if (senders_.count(to) != 0) return;  // one stream per peer; raft waits for it
   std::shared_ptr<const Checkpoint> cp = current_;
-  if (!cp || cp->meta.index() != msg_snap.snapshot().metadata().index()) {
+  auto names = [&](const raftpb::ConfState& cs) {
+    for (const auto* list : {&cs.voters(), &cs.learners(), &cs.voters_outgoing(), &cs.learners_next()})
+      for (uint64_t id : *list)
+        if (NodeId(id) == to) return true;
+    return false;
+  };
+  if (!cp || !names(cp->meta.conf_state())) {
+    // A node added after the newest checkpoint would refuse it (raft restores
+    // only a snapshot whose configuration names it): make a fresh one. The
+    // leader applied the change that added the node, so it names it.
+    lock.unlock();
+    auto made = MakeCheckpoint();
+    if (!made.ok())
+      options_.log.Warn("snapshot_checkpoint_failed", {{"peer", to}, {"reason", made.status().ToString()}});
+    lock.lock();
+    if (stopping_ || senders_.count(to) != 0) return;
+    cp = current_;
+  }
+  // Raft named the snapshot it knew of; a newer checkpoint serves as well
+  // (the MsgSnap is rewritten to carry its metadata).
+  if (!cp || cp->meta.index() < msg_snap.snapshot().metadata().index() || !names(cp->meta.conf_state())) {
     options_.log.Warn("snapshot_unavailable",
                       {{"peer", to}, {"index", msg_snap.snapshot().metadata().index()}});
     ReportFn report = report_;
@@ -134,9 +154,11 @@ void SnapshotManager::Stream(const raftpb::Message& msg_snap) {
     if (report) report(to, /*failed=*/true);
     return;
   }
+  raftpb::Message m = msg_snap;
+  *m.mutable_snapshot()->mutable_metadata() = cp->meta;
   sender_done_[to] = false;
   senders_[to] = std::thread(
-      [this, to, cp = std::move(cp), raw = msg_snap.SerializeAsString()]() mutable {
+      [this, to, cp = std::move(cp), raw = m.SerializeAsString()]() mutable {
         SendStream(to, std::move(cp), std::move(raw));
         std::lock_guard done_lock(mu_);
         sender_done_[to] = true;

@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "node/node.h"
+#include "proto/raft.pb.h"
 #include "proto/records.pb.h"
+#include "proto/tx.pb.h"
 #include "storage/store.h"
 #include "tests/contracts/fixture.h"
 
@@ -247,6 +249,98 @@ TEST_F(SnapshotClusterTest, ARestartedNodeKeepsItsCheckpointAndCompactionPoint) 
   ASSERT_NE(WaitForLeader(), NodeId());
   Commit(50, 3);
   ExpectAllAgree();
+}
+
+// A fourth node that is not in the genesis: registered by governance (its
+// key and addresses), it starts empty, is added as a learner and catches up
+// (by snapshot: the log was compacted), is promoted to voter, and an original
+// node is removed — all while transactions keep committing.
+TEST_F(SnapshotClusterTest, ANodeAddedAfterGenesisJoinsIsPromotedAndAnOldOneRemoved) {
+  StartAll();
+  ASSERT_NE(WaitForLeader(), NodeId());
+  Commit(0, 25);  // past one checkpoint: the new node needs a snapshot
+
+  // Node 4 binds its peer port first, so its registration can name it.
+  NodeSetup s4 = SetupFor(4, addrs_);
+  s4.node_key = crypto::SecretKey(Bytes(f_.Key("node/4").secret_key.bytes()));
+  auto n4 = Node::Create(std::move(s4));
+  ASSERT_TRUE(n4.ok()) << n4.status();
+  const std::string addr4 = "127.0.0.1:" + std::to_string((*n4)->peer_port());
+  v1::Governance g;
+  v1::NodeInfo* ni = g.mutable_set_node();
+  ni->set_node_id(4);
+  ni->set_department("HRSS");
+  ni->set_public_key(f_.Key("node/4").public_key);
+  ni->set_peer_address(addr4);
+  ni->set_http_address("127.0.0.1:1");
+  ni->set_role(v1::NodeInfo::LEARNER);
+  {
+    auto r = SubmitAndWait(*nodes_[0], f_.Govern("PSB/admin", {"CAB/admin", "ASC/admin"}, WallClockMs(), g));
+    ASSERT_TRUE(r.ok()) << r.status();
+    v1::Receipt receipt;
+    ASSERT_TRUE(receipt.ParseFromString(r->outcome->receipt));
+    ASSERT_EQ(receipt.code(), v1::OK) << receipt.message();
+  }
+  nodes_.push_back(std::move(n4).value());
+  addrs_.emplace_back(NodeId(4), addr4);
+  nodes_[3]->Start();
+
+  auto change = [&](certledger::raft::ConfChangeType type, uint64_t id) {
+    Node* lead = nullptr;
+    for (auto& n : nodes_)
+      if (n && n->driver().status().role == consensus::StateRole::kLeader) lead = n.get();
+    if (lead == nullptr) return Unavailable("no leader");
+    certledger::raft::ConfChange cc;
+    auto* ch = cc.add_changes();
+    ch->set_type(type);
+    ch->set_node_id(id);
+    std::promise<Status> p;
+    lead->driver().ChangeMembership(cc, 10'000, [&](Status st) { p.set_value(st); });
+    return p.get_future().get();
+  };
+  // Every node learns node 4's address from the chain within a second or so.
+  std::this_thread::sleep_for(1500ms);
+  ASSERT_TRUE(change(certledger::raft::CONF_ADD_LEARNER, 4).ok());
+  Commit(100, 10);
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (nodes_[3]->ledger().height() < nodes_[0]->ledger().height() &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(nodes_[3]->ledger().height(), nodes_[0]->ledger().height()) << "the learner did not catch up";
+  EXPECT_GE(nodes_[3]->driver().status().snapshots_installed, 1u);
+
+  ASSERT_TRUE(change(certledger::raft::CONF_ADD_NODE, 4).ok());
+  Commit(200, 5);
+  const DriverStatus st4 = nodes_[3]->driver().status();
+  EXPECT_EQ(st4.voters.size(), 4u);
+
+  // Remove node 1 (if it leads, leadership moves first).
+  if (nodes_[0]->driver().status().role == consensus::StateRole::kLeader) {
+    std::promise<Status> p;
+    nodes_[0]->driver().TransferLeader(NodeId(2), 10'000, [&](Status st) { p.set_value(st); });
+    ASSERT_TRUE(p.get_future().get().ok());
+  }
+  ASSERT_TRUE(change(certledger::raft::CONF_REMOVE_NODE, 1).ok());
+  nodes_[0]->Stop();  // out of the network: it no longer hears of new blocks
+  nodes_[0].reset();
+  Commit(300, 5);
+  // The remaining three agree block for block, node 4 included.
+  const Height top = nodes_[1]->ledger().height();
+  const auto d2 = std::chrono::steady_clock::now() + 20s;
+  while ((nodes_[2]->ledger().height() < top || nodes_[3]->ledger().height() < top) &&
+         std::chrono::steady_clock::now() < d2)
+    std::this_thread::sleep_for(20ms);
+  for (uint64_t h = 1; h <= top.value(); ++h) {
+    auto b = nodes_[1]->ledger().store().blocks().Get(Height(h));
+    ASSERT_TRUE(b.ok());
+    for (size_t i : {size_t{2}, size_t{3}}) {
+      auto bi = nodes_[i]->ledger().store().blocks().Get(Height(h));
+      ASSERT_TRUE(bi.ok()) << "node " << i + 1 << " height " << h << ": " << bi.status();
+      EXPECT_EQ(bi->block, b->block) << "node " << i + 1 << " height " << h;
+    }
+  }
+  const DriverStatus st2 = nodes_[1]->driver().status();
+  EXPECT_EQ(st2.voters, (std::vector<uint64_t>{2, 3, 4}));
 }
 
 }  // namespace
