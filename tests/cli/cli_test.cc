@@ -13,6 +13,7 @@
 #include "proto/api.pb.h"
 #include "proto/records.pb.h"
 #include "tests/cli/harness.h"
+#include "tests/node/every_suite.h"
 
 namespace cl::cli::testing {
 namespace {
@@ -472,15 +473,7 @@ TEST_F(CliTest, MembershipTransferAndTheNetworkSurvivesTheLeader) {
     }
 }
 
-// "sm2-sm3" -> "sm2_sm3": the suite ends each test's name.
-std::string SuiteTestName(const ::testing::TestParamInfo<std::string>& info) {
-  std::string n = info.param;
-  for (char& c : n)
-    if (c == '-') c = '_';
-  return n;
-}
-
-INSTANTIATE_TEST_SUITE_P(Suites, CliSuiteTest, ::testing::ValuesIn(crypto::SuiteNames()), SuiteTestName);
+CL_INSTANTIATE_FOR_EVERY_SUITE(CliSuiteTest);
 
 }  // namespace
 }  // namespace cl::cli::testing

@@ -19,6 +19,7 @@
 #include "proto/records.pb.h"
 #include "proto/tx.pb.h"
 #include "tests/contracts/fixture.h"
+#include "tests/node/every_suite.h"
 
 namespace cl::node {
 namespace {
@@ -274,16 +275,7 @@ TEST_F(ApiTest, StatusHealthMetricsAndEvents) {
   EXPECT_EQ(ids, std::vector<std::string>{"1"});
 }
 
-// "sm2-sm3" -> "sm2_sm3": the suite ends each test's name.
-std::string SuiteTestName(const ::testing::TestParamInfo<std::string>& info) {
-  std::string n = info.param;
-  for (char& c : n)
-    if (c == '-') c = '_';
-  return n;
-}
-
-INSTANTIATE_TEST_SUITE_P(Suites, ApiSuiteTest, ::testing::ValuesIn(crypto::SuiteNames()),
-                         SuiteTestName);
+CL_INSTANTIATE_FOR_EVERY_SUITE(ApiSuiteTest);
 
 }  // namespace
 }  // namespace cl::node

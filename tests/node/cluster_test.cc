@@ -17,6 +17,7 @@
 #include "proto/tx.pb.h"
 #include "storage/store.h"
 #include "tests/contracts/fixture.h"
+#include "tests/node/every_suite.h"
 
 namespace cl::node {
 namespace {
@@ -284,16 +285,7 @@ TEST_P(ClusterTest, LeaderStopsTheRestGoOnAndItCatchesUpAfterRestart) {
   }
 }
 
-// "sm2-sm3" -> "sm2_sm3": the suite ends each test's name.
-std::string SuiteTestName(const ::testing::TestParamInfo<std::string>& info) {
-  std::string n = info.param;
-  for (char& c : n)
-    if (c == '-') c = '_';
-  return n;
-}
-
-INSTANTIATE_TEST_SUITE_P(Suites, ClusterTest, ::testing::ValuesIn(crypto::SuiteNames()),
-                         SuiteTestName);
+CL_INSTANTIATE_FOR_EVERY_SUITE(ClusterTest);
 
 }  // namespace
 }  // namespace cl::node

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "proto/peer.pb.h"
+#include "tests/node/every_suite.h"
 
 namespace cl::node {
 namespace {
@@ -14,10 +15,13 @@ struct TestNode {
   PeerIdentity id;
 };
 
-class HandshakeTest : public ::testing::Test {
+// Every case runs once per crypto suite: the handshake signs and hashes its
+// transcript with the network's suite (SM2/SM3 on a 国密 network), while the
+// session keys and frame cipher are libsodium's on both (docs/crypto.md).
+class HandshakeTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    suite_ = *crypto::MakeSuite("ed25519-sha256");
+    suite_ = *crypto::MakeSuite(GetParam());
     for (uint64_t i : {1, 2, 3}) {
       auto& n = nodes_[i];
       n.keys = *suite_->KeyFromSeed(Bytes(32, static_cast<char>(i)));
@@ -52,7 +56,7 @@ class HandshakeTest : public ::testing::Test {
   std::map<uint64_t, TestNode> nodes_;
 };
 
-TEST_F(HandshakeTest, BothSidesAgreeOnIdentitiesAndKeysBothWays) {
+TEST_P(HandshakeTest, BothSidesAgreeOnIdentitiesAndKeysBothWays) {
   auto [a, b] = Connect();
   EXPECT_EQ(a.peer, NodeId(2));
   EXPECT_EQ(b.peer, NodeId(1));
@@ -66,7 +70,7 @@ TEST_F(HandshakeTest, BothSidesAgreeOnIdentitiesAndKeysBothWays) {
   }
 }
 
-TEST_F(HandshakeTest, SealedFramesHideThePlaintextAndCarryTheirLength) {
+TEST_P(HandshakeTest, SealedFramesHideThePlaintextAndCarryTheirLength) {
   auto [a, b] = Connect();
   Bytes frame = a.cipher.Seal("secret payload");
   EXPECT_EQ(frame.size(), kFrameHeaderBytes + 14 + kAeadTagBytes);
@@ -74,7 +78,7 @@ TEST_F(HandshakeTest, SealedFramesHideThePlaintextAndCarryTheirLength) {
   EXPECT_EQ(frame.find("secret"), Bytes::npos);
 }
 
-TEST_F(HandshakeTest, TamperedReplayedOrReorderedFramesFail) {
+TEST_P(HandshakeTest, TamperedReplayedOrReorderedFramesFail) {
   struct Case { const char* name; std::function<void(FrameCipher& a, FrameCipher& b)> run; };
   const Case cases[] = {
       {"flipped_body_bit", [](FrameCipher& a, FrameCipher& b) {
@@ -115,7 +119,7 @@ TEST_F(HandshakeTest, TamperedReplayedOrReorderedFramesFail) {
   }
 }
 
-TEST_F(HandshakeTest, ResponderRefusesBadHellos) {
+TEST_P(HandshakeTest, ResponderRefusesBadHellos) {
   struct Case { const char* name; NodeId claimed; std::string chain; NodeId target; Code want; };
   const Case cases[] = {
       {"unknown_node", NodeId(3), "city-1", NodeId(2), Code::kUnauthenticated},
@@ -135,7 +139,7 @@ TEST_F(HandshakeTest, ResponderRefusesBadHellos) {
   EXPECT_EQ(resp.OnHello("\xff\xff garbage").status().code(), Code::kInvalidArgument);
 }
 
-TEST_F(HandshakeTest, ImpostorWithoutTheGenesisKeyIsRefused) {
+TEST_P(HandshakeTest, ImpostorWithoutTheGenesisKeyIsRefused) {
   // Node 3's key claiming to be node 1 (whose genesis key it does not hold).
   PeerIdentity impostor = nodes_[3].id;
   impostor.id = NodeId(1);
@@ -149,7 +153,7 @@ TEST_F(HandshakeTest, ImpostorWithoutTheGenesisKeyIsRefused) {
   EXPECT_EQ(resp.OnFinish(fin->first).status().code(), Code::kUnauthenticated);
 }
 
-TEST_F(HandshakeTest, ImpostorResponderIsRefused) {
+TEST_P(HandshakeTest, ImpostorResponderIsRefused) {
   // Node 3 answers a dial meant for node 2.
   PeerIdentity fake = nodes_[3].id;
   fake.id = NodeId(2);
@@ -160,7 +164,7 @@ TEST_F(HandshakeTest, ImpostorResponderIsRefused) {
   EXPECT_EQ(init.OnReply(*reply).status().code(), Code::kUnauthenticated);
 }
 
-TEST_F(HandshakeTest, ManInTheMiddleSwappingEphemeralKeysIsDetected) {
+TEST_P(HandshakeTest, ManInTheMiddleSwappingEphemeralKeysIsDetected) {
   HandshakeInitiator init(nodes_[1].id, NodeId(2), nodes_[2].keys.public_key);
   HandshakeResponder resp(nodes_[2].id, Genesis());
   // The attacker replaces the initiator's ephemeral key with its own.
@@ -173,7 +177,7 @@ TEST_F(HandshakeTest, ManInTheMiddleSwappingEphemeralKeysIsDetected) {
   EXPECT_EQ(init.OnReply(*reply).status().code(), Code::kUnauthenticated);
 }
 
-TEST_F(HandshakeTest, ReplayedFinishFromAnotherHandshakeIsRefused) {
+TEST_P(HandshakeTest, ReplayedFinishFromAnotherHandshakeIsRefused) {
   HandshakeInitiator init(nodes_[1].id, NodeId(2), nodes_[2].keys.public_key);
   Bytes hello = init.Hello();
   HandshakeResponder first(nodes_[2].id, Genesis());
@@ -187,7 +191,7 @@ TEST_F(HandshakeTest, ReplayedFinishFromAnotherHandshakeIsRefused) {
   EXPECT_EQ(second.OnFinish(fin->first).status().code(), Code::kUnauthenticated);
 }
 
-TEST_F(HandshakeTest, LowOrderEphemeralKeyIsRefused) {
+TEST_P(HandshakeTest, LowOrderEphemeralKeyIsRefused) {
   HandshakeInitiator init(nodes_[1].id, NodeId(2), nodes_[2].keys.public_key);
   certledger::peer::HandshakeHello hello;
   ASSERT_TRUE(hello.ParseFromString(init.Hello()));
@@ -195,6 +199,8 @@ TEST_F(HandshakeTest, LowOrderEphemeralKeyIsRefused) {
   HandshakeResponder resp(nodes_[2].id, Genesis());
   EXPECT_EQ(resp.OnHello(hello.SerializeAsString()).status().code(), Code::kInvalidArgument);
 }
+
+CL_INSTANTIATE_FOR_EVERY_SUITE(HandshakeTest);
 
 }  // namespace
 }  // namespace cl::node
