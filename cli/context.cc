@@ -209,13 +209,20 @@ Result<v1::TxBody> Context::NewBody() const {
   return b;
 }
 
-Result<api::SubmitTxResponse> Context::Submit(const v1::TxBody& body, const crypto::KeyPair& key) const {
+Result<api::SubmitTxResponse> Context::Submit(const v1::TxBody& body, const crypto::KeyPair& key,
+                                              const std::vector<crypto::KeyPair>& cosigners) const {
   CL_ASSIGN_OR_RETURN(const PinnedGenesis* g, Genesis(false));
   v1::SignedTx tx;
   tx.set_body(body.SerializeAsString());
   tx.set_signer(key.public_key);
   CL_ASSIGN_OR_RETURN(Bytes sig, g->suite->Sign(key.secret_key, crypto::TxMessage(tx.body())));
   tx.set_signature(sig);
+  for (const crypto::KeyPair& co : cosigners) {
+    CL_ASSIGN_OR_RETURN(Bytes cosig, g->suite->Sign(co.secret_key, crypto::TxMessage(tx.body())));
+    v1::Cosignature* c = tx.add_cosignatures();
+    c->set_signer(co.public_key);
+    c->set_signature(cosig);
+  }
   CL_ASSIGN_OR_RETURN(client::HttpResponse r,
                       Call("POST", "/v1/transactions?wait=commit&timeout_ms=" + std::to_string(o_.timeout_ms),
                            ToJson(tx)));

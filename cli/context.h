@@ -99,8 +99,10 @@ class Context {
   // Signs `body` with `key` and submits it with ?wait=commit; returns the
   // answer. REJECTED-class errors for refusals; a non-OK receipt is returned
   // in the answer (see ReceiptError).
+  // `cosigners` add cosignatures over the same message (governance needs m-of-n admins).
   Result<certledger::api::SubmitTxResponse> Submit(const certledger::v1::TxBody& body,
-                                                   const crypto::KeyPair& key) const;
+                                                   const crypto::KeyPair& key,
+                                                   const std::vector<crypto::KeyPair>& cosigners = {}) const;
   // One transaction end to end: loads `key_name` (LoadKey), makes a fresh
   // body (NewBody), lets `fill` set its payload (it may use the loaded key,
   // e.g. for the signer's department, and may fail, e.g. on a bad date), then

@@ -148,6 +148,71 @@ void AddNodeCommands(CLI::App& app, Action* action) {
       };
     });
   }
+  {
+    // Governance set_node: puts a node's key and addresses on chain, so every
+    // node accepts its peer link; raft membership is separate (node add).
+    struct RegisterOpts {
+      uint64_t node_id = 0;
+      std::string department, node_key, public_key, peer_address, http_address, role = "learner", key;
+      std::vector<std::string> cosign;
+    };
+    auto o = std::make_shared<RegisterOpts>();
+    CLI::App* sub = node->add_subcommand(
+        "register", "Register a node's key and addresses on chain (governance, m-of-n admins)");
+    sub->add_option("node_id", o->node_id, "raft node id (never reused)")->required();
+    sub->add_option("--department", o->department, "department that runs the node")->required();
+    auto* nk = sub->add_option("--node-key", o->node_key, "the node's key (name or file): its public key is registered");
+    auto* pk = sub->add_option("--public-key", o->public_key, "the node's public key (hex), instead of --node-key");
+    nk->excludes(pk);
+    sub->add_option("--peer-address", o->peer_address, "host:port of its peer link")->required();
+    sub->add_option("--http-address", o->http_address, "host:port of its HTTP API")->required();
+    sub->add_option("--role", o->role, "voter or learner (advisory; raft membership is node add/promote)")
+        ->check(CLI::IsMember({"voter", "learner", "removed"}));
+    sub->add_option("--key", o->key, "an ADMIN key that signs")->required();
+    sub->add_option("--cosign", o->cosign, "further ADMIN keys (the genesis admin threshold counts all)");
+    sub->footer(
+        "Example:\n  certledger node register 4 --department HRSS --node-key node-4 \\\n"
+        "      --peer-address 10.0.0.4:7100 --http-address 10.0.0.4:8080 --key PSB-admin --cosign CAB-admin\n"
+        "Then start the node and: certledger node add 4 --key PSB-operator; certledger node promote 4 ...\n"
+        "Exit codes: 0 committed, 4 refused (threshold not met, bad key), 3 no node answered.");
+    sub->callback([o, action] {
+      *action = [o](Context& c) -> int {
+        v1::NodeInfo ni;
+        ni.set_node_id(o->node_id);
+        ni.set_department(o->department);
+        if (!o->public_key.empty()) {
+          auto pub = FromHex(o->public_key);
+          if (!pub) return Fail(InvalidArgument("--public-key is not hex"));
+          ni.set_public_key(*pub);
+        } else if (!o->node_key.empty()) {
+          auto k = c.LoadKey(o->node_key);
+          if (!k.ok()) return Fail(k.status());
+          ni.set_public_key(k->public_key);
+        } else {
+          return Fail(InvalidArgument("give --node-key or --public-key"));
+        }
+        ni.set_peer_address(o->peer_address);
+        ni.set_http_address(o->http_address);
+        ni.set_role(o->role == "voter"     ? v1::NodeInfo::VOTER
+                    : o->role == "removed" ? v1::NodeInfo::REMOVED
+                                           : v1::NodeInfo::LEARNER);
+        auto key = c.LoadKey(o->key);
+        if (!key.ok()) return Fail(key.status());
+        std::vector<crypto::KeyPair> cosigners;
+        for (const std::string& name : o->cosign) {
+          auto k = c.LoadKey(name);
+          if (!k.ok()) return Fail(k.status());
+          cosigners.push_back(std::move(*k));
+        }
+        auto body = c.NewBody();
+        if (!body.ok()) return Fail(body.status());
+        *body->mutable_governance()->mutable_set_node() = ni;
+        auto r = c.Submit(*body, *key, cosigners);
+        if (!r.ok()) return Fail(r.status());
+        return ReportCommitted(c, *r, "node " + std::to_string(o->node_id) + " registered");
+      };
+    });
+  }
   const std::vector<std::tuple<std::string, std::string, std::string>> ops = {
       {"add", "add_learner", "Add a node (from genesis or governance) as a learner (non-voting replica)"},
       {"promote", "promote", "Promote a learner to a voter"},
