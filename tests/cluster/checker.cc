@@ -78,7 +78,7 @@ std::string CheckResult::Summary() const {
   std::ostringstream s;
   s << "acknowledged=" << acked << " lost=" << lost << " duplicates=" << duplicates << " unknown=" << unknown
     << " (applied " << unknown_applied << ") retries=" << write_retries << " height=" << height
-    << " chain_txs=" << chain_txs << " reads=" << reads << " (linearizable " << linearizable_reads
+    << " chain_txs=" << chain_txs << " reincluded_as_duplicate=" << reincluded << " reads=" << reads << " (linearizable " << linearizable_reads
     << ", failed " << failed_reads << ") converge_ms=" << converge_ms << " violations=" << errors.size();
   return s.str();
 }
@@ -142,18 +142,27 @@ CheckResult CheckHistory(const Cluster& c, const History& history, const CheckOp
     else compare(node, st->height());
   }
 
-  // 3. No loss, no duplicates.
+  // 3. No loss, no duplicates. A transaction proposed again after it was
+  // applied (a re-proposal, a mempool handed to a new leader) may be in a
+  // later block with a DUPLICATE_TX receipt: recorded, not applied. Applied
+  // means any other receipt, and happens at most once, at the first occurrence.
   std::map<std::string, std::vector<uint64_t>> where;  // tx id → heights
   for (uint64_t h = 1; h <= top; ++h)
-    for (const std::string& id : chain[h].tx_ids()) where[id].push_back(h);
-  res.chain_txs = 0;
-  for (const auto& [id, hs] : where) {
-    res.chain_txs += hs.size();
-    if (hs.size() > 1) {
-      ++res.duplicates;
-      err.Add("tx " + id + " is in the chain " + std::to_string(hs.size()) + " times");
+    for (int k = 0; k < chain[h].tx_ids_size(); ++k) {
+      const std::string& id = chain[h].tx_ids(k);
+      auto& hs = where[id];
+      const bool dup_receipt = k < chain[h].receipts_size() && chain[h].receipts(k).code() == v1::DUPLICATE_TX;
+      if (!hs.empty() && !dup_receipt) {
+        ++res.duplicates;
+        err.Add("tx " + id + " applied twice: at height " + std::to_string(hs.front()) + " and " + std::to_string(h));
+      } else if (hs.empty() && dup_receipt) {
+        err.Add("tx " + id + " has a DUPLICATE_TX receipt at its first occurrence, height " + std::to_string(h));
+      } else if (dup_receipt) {
+        ++res.reincluded;
+      }
+      hs.push_back(h);
+      ++res.chain_txs;
     }
-  }
   for (const WriteOp& w : history.writes) {
     auto it = where.find(w.tx_id);
     if (w.outcome == WriteOp::Outcome::kUnknown) {

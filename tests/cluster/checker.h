@@ -11,9 +11,11 @@
 //      hold an identical prefix. Each header names its height and the hash of
 //      the previous one (the genesis hash for height 1), and carries as many
 //      transactions and receipts as its tx_count.
-//   3. No loss, no duplicates: every acknowledged transaction is in the chain
+//   3. No loss, no duplicates: every acknowledged transaction is applied
 //      exactly once, at the height its acknowledgement named; no transaction
-//      (acknowledged or not) is in the chain twice.
+//      (acknowledged or not) is applied twice. A later copy of an applied
+//      transaction is allowed only with a DUPLICATE_TX receipt (the ledger
+//      records it without effect); such copies are counted as `reincluded`.
 //   4. No contradicted read: every block a node served (linearizable or not)
 //      is the final chain's block at that height; a linearizable read of the
 //      latest block is at least as high as every write acknowledged and every
@@ -43,7 +45,8 @@ struct CheckResult {
   uint64_t unknown = 0;          // writes whose outcome the client does not know
   uint64_t unknown_applied = 0;  // ... of which in the chain
   uint64_t lost = 0;             // acknowledged, not in the chain (must be 0)
-  uint64_t duplicates = 0;       // transactions in the chain more than once (must be 0)
+  uint64_t duplicates = 0;       // transactions applied more than once (must be 0)
+  uint64_t reincluded = 0;       // later occurrences with a DUPLICATE_TX receipt (recorded, not applied)
   uint64_t reads = 0;            // successful reads checked
   uint64_t linearizable_reads = 0;
   uint64_t failed_reads = 0;
