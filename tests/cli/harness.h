@@ -87,13 +87,26 @@ inline bool IsFree(uint16_t port) {
   return ok;
 }
 
+// The first port of the kernel's ephemeral range (outgoing connections take
+// their local ports from it), or 0 if unknown.
+inline unsigned EphemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  unsigned lo = 0;
+  return in >> lo ? lo : 0;
+}
+
 // A base port p with p..p+n-1 and p+100..p+100+n-1 free right now (a small
-// race: another program may take one before the daemons bind it).
+// race: another program may take one before the daemons bind it). Chosen below
+// the ephemeral range when it starts high enough (Linux: 32768), so no
+// outgoing connection of the many the tests make can take a port between this
+// check and the daemons' bind.
 inline uint16_t FreeBase(int n) {
   std::mt19937 rng(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(
       std::chrono::steady_clock::now().time_since_epoch().count()));
+  const unsigned lo = EphemeralLow();
+  const unsigned span = lo >= 22000 ? lo - 20000 - 200 : 40000;
   for (int tries = 0; tries < 1000; ++tries) {
-    const uint16_t b = static_cast<uint16_t>(20000 + rng() % 40000);
+    const uint16_t b = static_cast<uint16_t>(20000 + rng() % span);
     bool ok = true;
     for (int i = 0; i < n && ok; ++i) ok = IsFree(static_cast<uint16_t>(b + i)) && IsFree(static_cast<uint16_t>(b + 100 + i));
     if (ok) return b;
