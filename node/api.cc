@@ -32,6 +32,30 @@ std::optional<uint64_t> ParseU64(std::string_view s) {
   return v;
 }
 
+// Checks a signed request (docs/openapi.yaml, "Signed requests"): the three
+// headers, the timestamp within `skew_ms` of this node's clock, and the
+// signature over kReadTag || METHOD "\n" target "\n" timestamp, plus
+// "\n" body when `with_body`. Returns the signer's public key.
+Result<Bytes> VerifySignedRequest(const http::Request& q, const crypto::Suite& suite, int64_t skew_ms,
+                                  bool with_body) {
+  const std::string* signer_hex = q.Header("x-certledger-signer");
+  const std::string* ts = q.Header("x-certledger-timestamp");
+  const std::string* sig_hex = q.Header("x-certledger-signature");
+  if (!signer_hex || !ts || !sig_hex)
+    return Unauthenticated("a signed request is required (X-Certledger-Signer, -Timestamp, -Signature)");
+  auto signer = FromHex(*signer_hex);
+  auto sig = FromHex(*sig_hex);
+  auto t = ParseU64(*ts);
+  if (!signer || !sig || !t) return Unauthenticated("malformed signature headers");
+  if (std::llabs(static_cast<long long>(*t) - static_cast<long long>(WallClockMs())) > skew_ms)
+    return Unauthenticated("request timestamp too far from the node's clock");
+  Bytes msg(crypto::kReadTag);
+  msg += q.method + "\n" + q.target + "\n" + *ts;
+  if (with_body) msg += "\n" + q.body;
+  if (!suite.Verify(*signer, msg, *sig)) return Unauthenticated("request signature does not verify");
+  return *signer;
+}
+
 Result<crypto::Digest> ParseDigest(std::string_view hex, std::string_view what) {
   auto d = crypto::Digest::FromHex(hex);
   if (!d) return InvalidArgument(std::string(what) + " must be 64 hex characters");
@@ -502,20 +526,8 @@ void Api::Register(http::Router& router) {
   // ---- holders: signed requests only
   auto authorize_holder_read = [&store, &suite, &opt](const Request& q, Bytes* ref_out) -> Status {
     CL_ASSIGN_OR_RETURN(Bytes ref, ParseHexBytes(q.Param("ref"), "holder ref", 64));
-    const std::string* signer_hex = q.Header("x-certledger-signer");
-    const std::string* ts = q.Header("x-certledger-timestamp");
-    const std::string* sig_hex = q.Header("x-certledger-signature");
-    if (!signer_hex || !ts || !sig_hex)
-      return Unauthenticated("a signed request is required (X-Certledger-Signer, -Timestamp, -Signature)");
-    auto signer = FromHex(*signer_hex);
-    auto sig = FromHex(*sig_hex);
-    auto t = ParseU64(*ts);
-    if (!signer || !sig || !t) return Unauthenticated("malformed signature headers");
-    if (std::llabs(static_cast<long long>(*t) - static_cast<long long>(WallClockMs())) > opt.signed_read_skew_ms)
-      return Unauthenticated("request timestamp too far from the node's clock");
-    Bytes msg(crypto::kReadTag);
-    msg += q.method + "\n" + q.target + "\n" + *ts;
-    if (!suite.Verify(*signer, msg, *sig)) return Unauthenticated("request signature does not verify");
+    CL_ASSIGN_OR_RETURN(const Bytes signer_key, VerifySignedRequest(q, suite, opt.signed_read_skew_ms, false));
+    const Bytes* signer = &signer_key;
     const contracts::StateView& st = store.state();
     CL_ASSIGN_OR_RETURN(auto holder, contracts::GetHolder(st, ref));
     if (holder && holder->public_key() == *signer) return (*ref_out = ref, Status::Ok());
@@ -633,19 +645,8 @@ void Api::Register(http::Router& router) {
 
   // ---- membership (operators): a signed request by an OPERATOR or ADMIN member.
   router.Handle("POST", "/v1/admin/membership", [&node, &store, &suite, &opt](Request q, Responder rsp) {
-    const std::string* signer_hex = q.Header("x-certledger-signer");
-    const std::string* ts = q.Header("x-certledger-timestamp");
-    const std::string* sig_hex = q.Header("x-certledger-signature");
-    if (!signer_hex || !ts || !sig_hex) return rsp.Error(Unauthenticated("a signed request is required"));
-    auto signer = FromHex(*signer_hex);
-    auto sig = FromHex(*sig_hex);
-    auto t = ParseU64(*ts);
-    if (!signer || !sig || !t) return rsp.Error(Unauthenticated("malformed signature headers"));
-    if (std::llabs(static_cast<long long>(*t) - static_cast<long long>(WallClockMs())) > opt.signed_read_skew_ms)
-      return rsp.Error(Unauthenticated("request timestamp too far from the node's clock"));
-    Bytes msg(crypto::kReadTag);
-    msg += q.method + "\n" + q.target + "\n" + *ts + "\n" + q.body;
-    if (!suite.Verify(*signer, msg, *sig)) return rsp.Error(Unauthenticated("request signature does not verify"));
+    auto signer = VerifySignedRequest(q, suite, opt.signed_read_skew_ms, /*with_body=*/true);
+    if (!signer.ok()) return rsp.Error(signer.status());
     auto member = contracts::GetMember(store.state(), *signer);
     if (!member.ok()) return rsp.Error(member.status());
     bool allowed = false;
