@@ -97,6 +97,16 @@ class Cluster {
     c.pre_vote = pre_vote_;
     c.check_quorum = check_quorum_;
     c.max_size_per_msg = 256;  // several appends per catch-up
+    // CL_FUZZ_RAFT_BUG=<TestingBugs field> re-introduces a classic raft bug,
+    // to show that this target's invariants catch it (never set in the suite).
+    if (const char* bug = std::getenv("CL_FUZZ_RAFT_BUG")) {
+      const std::string b = bug;
+      c.bugs.commit_previous_term_by_counting = b == "commit_previous_term_by_counting";
+      c.bugs.vote_without_log_check = b == "vote_without_log_check";
+      c.bugs.truncate_on_stale_append = b == "truncate_on_stale_append";
+      c.bugs.respond_before_persist = b == "respond_before_persist";
+      c.allow_testing_bugs = c.bugs.any();
+    }
     auto raw = RawNode::Create(c);
     CL_CHECK(raw.ok(), "RawNode::Create: " + raw.status().ToString());
     n.raw = std::move(raw).value();
