@@ -184,7 +184,7 @@ Cluster::~Cluster() {
   for (int i = 1; i <= n_; ++i)
     if (running(i)) Kill(i);
   links_.clear();
-  if (std::getenv("CL_KEEP_CLUSTER_DIR") == nullptr) {
+  if (!keep_dir_ && std::getenv("CL_KEEP_CLUSTER_DIR") == nullptr) {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }

@@ -91,6 +91,9 @@ class Cluster {
   // A node that reports itself leader and that a majority of `voters` name as
   // leader in the same term; 0 if none within `timeout`.
   int WaitLeader(const std::vector<int>& voters, Ms timeout) const;
+  // Keeps the directory (configs, data, logs) after the destructor, e.g.
+  // after a failure.
+  void KeepDir() { keep_dir_ = true; }
   // The last `bytes` of node i's log, for failure messages.
   std::string LogTail(int i, size_t bytes = 3000) const;
 
@@ -99,6 +102,7 @@ class Cluster {
 
   int n_ = 0;
   std::string dir_;
+  bool keep_dir_ = false;
   uint16_t base_ = 0;
   std::unique_ptr<cli::Context> ctx_;
   std::vector<pid_t> pids_;

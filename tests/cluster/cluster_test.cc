@@ -43,6 +43,14 @@ std::vector<int> Others(const std::vector<int>& all, const std::vector<int>& min
 
 class ClusterTest : public ::testing::Test {
  protected:
+  void TearDown() override {
+    if (load_) load_->Stop();
+    if (cluster_ && HasFailure()) {
+      cluster_->KeepDir();
+      std::printf("[cluster] %s: failed; node logs and data kept in %s\n", Name().c_str(), cluster_->dir().c_str());
+    }
+  }
+
   void Boot(ClusterOptions o = {}) {
     auto c = Cluster::Create(o);
     ASSERT_TRUE(c.ok()) << c.status();
@@ -100,7 +108,16 @@ class ClusterTest : public ::testing::Test {
 
   std::string Logs() const {
     if (!cluster_) return "";
-    std::string s;
+    std::string s = "node states:";
+    for (int i = 1; i <= cluster_->size(); ++i) {
+      auto st = cluster_->Status(i, 500);
+      s += " [" + std::to_string(i) + (cluster_->paused(i) ? " paused" : cluster_->running(i) ? "" : " down");
+      if (st.ok())
+        s += " " + st->role() + " term " + std::to_string(st->term()) + " leader " + std::to_string(st->leader()) +
+             " commit " + std::to_string(st->commit_index()) + " height " + std::to_string(st->height());
+      s += "]";
+    }
+    s += "\n";
     for (int i = 1; i <= cluster_->size(); ++i) s += "---- node " + std::to_string(i) + " log (tail)\n" + cluster_->LogTail(i, 1500);
     return s;
   }
@@ -435,6 +452,7 @@ TEST_F(ClusterTest, DISABLED_SoakRandomFaultsUnderLoad) {
   // DISABLED_WipedNodeRejoinsAndCatchesUp); CL_SOAK_WIPE=1 puts it back.
   if (std::getenv("CL_SOAK_WIPE") != nullptr) kinds.push_back("wipe-follower");
   std::map<std::string, int> counts;
+  std::map<std::string, int64_t> worst_by_kind;  // slowest node's probe after healing
   int64_t worst_ms = 0;
   int rounds = 0;
   while (Clock::now() < end) {
@@ -481,11 +499,13 @@ TEST_F(ClusterTest, DISABLED_SoakRandomFaultsUnderLoad) {
     for (int v : voters_) worst_node = std::max(worst_node, Probe({v}, 30s, kind + " in round " + std::to_string(rounds)));
     ASSERT_FALSE(HasFailure()) << "round " << rounds << " (" << kind << ") did not recover; seed " << seed;
     worst_ms = std::max(worst_ms, worst_node);
+    worst_by_kind[kind] = std::max(worst_by_kind[kind], worst_node);
     ++rounds;
     Run(Ms(500 + rng() % 1500));
   }
   std::string mix;
-  for (const auto& [k, n] : counts) mix += " " + k + "=" + std::to_string(n);
+  for (const auto& [k, n] : counts)
+    mix += " " + k + "=" + std::to_string(n) + " (worst " + std::to_string(worst_by_kind[k]) + " ms)";
   Print(std::to_string(rounds) + " rounds:" + mix + "; worst recovery " + std::to_string(worst_ms) + " ms");
   Finish(voters_);
 }
