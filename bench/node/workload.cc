@@ -177,7 +177,8 @@ Result<std::unique_ptr<LocalNetwork>> LocalNetwork::Start(const std::string& bin
   std::mt19937 rng(static_cast<unsigned>(::getpid()));
   uint16_t base = 0;
   for (int tries = 0; tries < 1000 && base == 0; ++tries) {
-    const uint16_t b = static_cast<uint16_t>(20000 + rng() % 40000);
+    // Below the kernel's ephemeral range (32768+), so no outgoing connection takes one.
+    const uint16_t b = static_cast<uint16_t>(20000 + rng() % 12000);
     bool ok = true;
     for (int i = 0; i < nodes && ok; ++i)
       ok = PortFree(static_cast<uint16_t>(b + i)) && PortFree(static_cast<uint16_t>(b + 100 + i));
