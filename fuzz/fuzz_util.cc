@@ -1,8 +1,20 @@
 #include "fuzz/fuzz_util.h"
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <algorithm>
 
 namespace cl::fuzz {
+namespace {
+
+// Protobuf logs every string field with invalid UTF-8 it parses; for fuzzed
+// bytes that is most inputs, and the logging would dominate the run time.
+const bool kQuietProtobuf = [] {
+  google::protobuf::SetLogHandler(nullptr);
+  return true;
+}();
+
+}  // namespace
 
 uint8_t Input::Byte() { return pos_ < size_ ? static_cast<uint8_t>(data_[pos_++]) : 0; }
 
