@@ -118,6 +118,15 @@ bool Progress::MaybeDecrTo(RaftIndex rejected, RaftIndex match_hint) {
   }
   // In probe only the answer to the last probe (at next-1) counts.
   if (next - 1 != rejected) return false;
+  // A current answer hinting below match means the follower lost entries it
+  // had acknowledged: its data directory was wiped or restored from an old
+  // backup (raft assumes durable state; operators do not always oblige).
+  // Start over from what it has, else the leader would probe at match+1
+  // forever. Commit never moves back, so this is safe for what is committed;
+  // the lost copy is simply made again. A legitimate hint is never below
+  // match: entries up to match agree with the leader's log, whose terms are
+  // not above the probe's log term.
+  if (match_hint < match) match = match_hint;
   next = std::max(std::min(rejected, match_hint.next()), match.next());
   msg_app_flow_paused = false;
   return true;

@@ -63,7 +63,8 @@ TEST(ProgressTest, MaybeDecrTo) {
       {"replicate: falls back to match+1", ProgressState::kReplicate, 5, 10, 9, 9, true, 6},
       {"probe: rejection not of the last probe", ProgressState::kProbe, 0, 10, 5, 5, false, 10},
       {"probe: hint moves next down", ProgressState::kProbe, 0, 10, 9, 3, true, 4},
-      {"probe: never below match+1", ProgressState::kProbe, 5, 10, 9, 2, true, 6},
+      {"probe: above match+1 while the hint is above match", ProgressState::kProbe, 5, 10, 9, 7, true, 8},
+      {"probe: a follower that lost its log starts over", ProgressState::kProbe, 5, 6, 5, 0, true, 1},
       {"probe: hint above rejected is capped", ProgressState::kProbe, 0, 10, 9, 20, true, 9},
   };
   for (const Case& c : cases) {
@@ -71,6 +72,8 @@ TEST(ProgressTest, MaybeDecrTo) {
     Progress p = P(c.match, c.next, c.state);
     EXPECT_EQ(p.MaybeDecrTo(RaftIndex(c.rejected), RaftIndex(c.hint)), c.ok);
     EXPECT_EQ(p.next, RaftIndex(c.want_next));
+    EXPECT_LE(p.match, RaftIndex(c.match));
+    EXPECT_LT(p.match, p.next);
   }
 }
 

@@ -47,6 +47,10 @@ class SnapshotClusterTest : public ::testing::Test {
   std::string DataDir(int i) const { return (dir_ / ("n" + std::to_string(i))).string(); }
 
   NodeSetup SetupFor(int i, const std::vector<std::pair<NodeId, std::string>>& peers) {
+    return SetupFor(i, peers, /*snapshot_interval=*/20);
+  }
+  NodeSetup SetupFor(int i, const std::vector<std::pair<NodeId, std::string>>& peers,
+                     uint64_t snapshot_interval) {
     NodeSetup s;
     s.id = NodeId(static_cast<uint64_t>(i));
     s.genesis = genesis_;
@@ -60,7 +64,7 @@ class SnapshotClusterTest : public ::testing::Test {
     // that misses a few dozen blocks can only catch up by snapshot.
     s.raft = RaftDriverOptions{.tick_ms = 20,
                                .election_ticks = 10,
-                               .snapshot_interval_entries = 20,
+                               .snapshot_interval_entries = snapshot_interval,
                                .compaction_keep_entries = 5};
     if (i == 1) s.raft.metrics = &metrics1_;
     s.ledger = LedgerOptions{.verify_threads = 1, .sync_applies = false};
@@ -218,6 +222,40 @@ TEST_F(SnapshotClusterTest, StoppedFollowerBehindTheCompactedLogCatchesUpBySnaps
 }
 
 TEST_F(SnapshotClusterTest, WipedNodeRejoinsBySnapshot) { RunLaggingFollower(/*wipe=*/true); }
+
+// Without compaction a wiped follower gets the whole log again: the leader
+// notices that it lost entries it had acknowledged and starts over (raft
+// would otherwise probe above its old match forever).
+TEST_F(SnapshotClusterTest, WipedNodeRejoinsByLogReplayWithoutCompaction) {
+  nodes_.resize(kNodes);
+  std::vector<std::pair<NodeId, std::string>> addrs;
+  for (int i = kNodes; i >= 1; --i) {
+    auto n = Node::Create(SetupFor(i, addrs, /*snapshot_interval=*/0));
+    ASSERT_TRUE(n.ok()) << n.status();
+    addrs.emplace_back(NodeId(static_cast<uint64_t>(i)), "127.0.0.1:" + std::to_string((*n)->peer_port()));
+    nodes_[static_cast<size_t>(i - 1)] = std::move(n).value();
+  }
+  addrs_ = addrs;
+  for (auto& n : nodes_) n->Start();
+  const NodeId leader = WaitForLeader();
+  ASSERT_NE(leader, NodeId());
+  Commit(0, 10);
+  ExpectAllAgree();
+  const int wiped = leader.value() == 3 ? 2 : 3;
+  const size_t wi = static_cast<size_t>(wiped - 1);
+  nodes_[wi]->Stop();
+  nodes_[wi].reset();
+  std::filesystem::remove_all(DataDir(wiped));
+  Commit(10, 5);
+  auto n = Node::Create(SetupFor(wiped, addrs_, /*snapshot_interval=*/0));
+  ASSERT_TRUE(n.ok()) << n.status();
+  nodes_[wi] = std::move(n).value();
+  nodes_[wi]->Start();
+  ExpectAllAgree();
+  EXPECT_EQ(nodes_[wi]->driver().status().snapshots_installed, 0u);
+  Commit(20, 3);
+  ExpectAllAgree();
+}
 
 TEST_F(SnapshotClusterTest, ARestartedNodeKeepsItsCheckpointAndCompactionPoint) {
   StartAll();
