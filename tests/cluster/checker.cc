@@ -88,6 +88,7 @@ CheckResult CheckHistory(const Cluster& c, const History& history, const CheckOp
   const Errors err{&res.errors};
   res.failed_reads = history.failed_reads;
   res.write_retries = history.write_attempts_failed;
+  for (const WriteOp& w : history.writes) ++(w.outcome == WriteOp::Outcome::kAcked ? res.acked : res.unknown);
 
   // 1. Convergence.
   const int64_t t0 = NowUs();
@@ -166,11 +167,9 @@ CheckResult CheckHistory(const Cluster& c, const History& history, const CheckOp
   for (const WriteOp& w : history.writes) {
     auto it = where.find(w.tx_id);
     if (w.outcome == WriteOp::Outcome::kUnknown) {
-      ++res.unknown;
       if (it != where.end()) ++res.unknown_applied;
       continue;
     }
-    ++res.acked;
     if (it == where.end()) {
       ++res.lost;
       err.Add("acknowledged tx " + w.tx_id + " (height " + std::to_string(w.height) + " by node " +
