@@ -71,6 +71,7 @@ Result<PinnedGenesis> ParsePinnedGenesis(Bytes bytes) {
   opts.ignore_unknown_fields = false;
   if (!google::protobuf::util::JsonStringToMessage(bytes, &p.genesis, opts).ok())
     return InvalidArgument("the genesis does not parse as certledger.v1.Genesis JSON");
+  if (p.genesis.suite().empty()) p.genesis.set_suite(std::string(crypto::kDefaultSuite));
   auto suite = crypto::MakeSuite(p.genesis.suite());
   if (!suite.ok()) return suite.status();
   p.suite = *suite;

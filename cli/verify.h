@@ -35,7 +35,9 @@ struct PinnedGenesis {
 };
 
 // Parses genesis JSON (proto3 mapping; unknown fields are errors) and hashes
-// the exact bytes. INVALID_ARGUMENT if it does not parse or names no suite.
+// the exact bytes with its suite (an absent `suite` means ed25519-sha256, as
+// for the node: docs/operations.md). INVALID_ARGUMENT if it does not parse or
+// names an unknown suite.
 Result<PinnedGenesis> ParsePinnedGenesis(Bytes bytes);
 
 // The verdict of `cert verify`. kValid..kUnknown are answers about the
