@@ -259,6 +259,12 @@ bool VerifyTxSignatures(const crypto::Suite& suite, ByteView signed_tx) {
   return VerifyParsed(suite, tx);
 }
 
+bool TxSignaturesAcceptableOnceVerified(ByteView signed_tx) {
+  v1::SignedTx tx;
+  if (!tx.ParseFromArray(signed_tx.data(), static_cast<int>(signed_tx.size()))) return false;
+  return tx.cosignatures_size() <= kMaxCosignatures;
+}
+
 crypto::Digest TxIdOf(const crypto::Suite& suite, ByteView signed_tx) {
   v1::SignedTx tx;
   if (!tx.ParseFromArray(signed_tx.data(), static_cast<int>(signed_tx.size())))

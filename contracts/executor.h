@@ -102,6 +102,10 @@ struct ReplayTarget {
 // verifies over crypto::TxMessage(body); false if any fails or it does not
 // decode. What the node computes in parallel for ExecInput::presigned_ok.
 bool VerifyTxSignatures(const crypto::Suite& suite, ByteView signed_tx);
+// What VerifyTxSignatures answers for a tx whose signature and cosignatures
+// were all verified already over these exact bytes (admission, CheckTx): the
+// checks that need no cryptography (it decodes, cosignature count bound).
+bool TxSignaturesAcceptableOnceVerified(ByteView signed_tx);
 
 // The tx id of a serialized SignedTx: suite.Hash(body); for bytes that do not
 // decode as a SignedTx, suite.Hash(the raw bytes).

@@ -446,12 +446,33 @@ void Api::Register(http::Router& router) {
   });
 
   // ---- certificates
-  auto cert_view = [&store](const Request& q, const v1::CertificateRecord& rec) {
+  // The status of a certificate is judged at the newest block's time: one
+  // block load per new height, not per lookup (lookups are the hot read).
+  struct LatestTime {
+    std::mutex mu;
+    Height height;
+    int64_t time_ms = 0;
+  };
+  auto latest_time = std::make_shared<LatestTime>();
+  auto cert_view = [&store, latest_time](const Request& q, const v1::CertificateRecord& rec) {
     api::CertificateView v;
     *v.mutable_record() = rec;
     const Height h = store.blocks().latest_height();
     int64_t now = 0;
-    if (auto b = LoadBlock(store, h); b.ok()) now = b->header.time_ms();
+    {
+      std::lock_guard lock(latest_time->mu);
+      if (latest_time->height == h && h > Height(0)) now = latest_time->time_ms;
+    }
+    if (now == 0) {
+      if (auto b = LoadBlock(store, h); b.ok()) {
+        now = b->header.time_ms();
+        std::lock_guard lock(latest_time->mu);
+        if (h > latest_time->height) {
+          latest_time->height = h;
+          latest_time->time_ms = now;
+        }
+      }
+    }
     v.set_status(CertStatusName(rec, now));
     v.set_checked_height(h.value());
     v.set_checked_time_ms(now);

@@ -8,6 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <mutex>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,6 +77,11 @@ class Ledger {
   Result<std::optional<AppliedBlock>> ApplyEntry(const certledger::raft::Entry& entry,
                                                  const certledger::raft::ConfState* conf);
 
+  // Records that every signature of the SignedTx `raw` verified (CheckTx at
+  // admission), so applying it here needs no second verification. Bounded:
+  // the oldest entries are forgotten. Thread-safe.
+  void NoteVerified(ByteView raw);
+
   RaftIndex applied_index() const;
   Height height() const;
   const crypto::Digest& genesis_hash() const { return genesis_hash_; }
@@ -93,6 +101,11 @@ class Ledger {
   std::unique_ptr<contracts::Executor> executor_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<WorkerPool> pool_;
+  // suite.Hash(raw) of txs verified at admission, oldest first (bounded).
+  static constexpr size_t kMaxVerified = 1 << 16;
+  std::mutex verified_mu_;
+  std::set<crypto::Digest> verified_;
+  std::deque<crypto::Digest> verified_order_;
   crypto::Digest genesis_hash_;
   std::string chain_id_;
   int64_t genesis_time_ms_ = 0;

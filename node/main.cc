@@ -152,7 +152,11 @@ int Run(int argc, char** argv) {
                                  .max_bytes = config->mempool.max_bytes,
                                  .reproposal_ms = config->mempool.reproposal_ms};
   setup.ledger = LedgerOptions{.verify_threads = config->ledger.verify_threads,
-                               .sync_applies = true,
+                               // Applies need no fsync of their own: the raft log
+                               // holds every committed entry durably, a lost apply
+                               // is re-applied from it after a power loss, and the
+                               // next synced raft write syncs the WAL they share.
+                               .sync_applies = false,
                                .block_cache_bytes = config->ledger.block_cache_bytes};
   setup.log = base_log;  // the node adds node=
   MetricsRegistry metrics;  // outlives the node

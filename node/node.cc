@@ -248,6 +248,7 @@ void Node::OnPeerPayload(NodeId from, uint8_t channel, Bytes payload) {
       // A follower's client transaction: checked again here, never trusted.
       auto admitted = CheckTx(std::move(payload), admission_, ledger_->suite(), WallClockMs());
       if (!admitted) return;
+      ledger_->NoteVerified(admitted->raw);
       AdmitLocal(std::move(*admitted), [](std::optional<Rejection>) {});
       return;
     }
@@ -268,6 +269,7 @@ void Node::Submit(Bytes raw_tx, std::optional<std::chrono::steady_clock::time_po
                   std::function<void(Result<SubmitResult>, std::optional<RejectReason>)> done) {
   auto admitted = CheckTx(std::move(raw_tx), admission_, ledger_->suite(), WallClockMs());
   if (!admitted) return done(admitted.error().ToStatus(), admitted.error().reason);
+  ledger_->NoteVerified(admitted->raw);
   const crypto::Digest id = admitted->id;
   if (ledger_->store().blocks().FindTx(id).ok())
     return done(AlreadyExists("DUPLICATE_TX: tx " + id.ToHex() + " is already applied"),
