@@ -158,7 +158,13 @@ Result<std::unique_ptr<Cluster>> Cluster::Create(const ClusterOptions& o) {
 
   // One proxy per link (i < j), upstream j's real peer port.
   for (int i = 1; i <= o.nodes; ++i) {
-    std::string extra = "\n[peers]\n";
+    // `network init` ends the file with the [raft] table: these keys join it.
+    std::string extra;
+    if (o.snapshot_interval_entries != 0)
+      extra += "snapshot_interval_entries = " + std::to_string(o.snapshot_interval_entries) + "\n";
+    if (o.compaction_keep_entries != 0)
+      extra += "compaction_keep_entries = " + std::to_string(o.compaction_keep_entries) + "\n";
+    extra += "\n[peers]\n";
     for (int j = i + 1; j <= o.nodes; ++j) {
       auto p = std::make_unique<FaultProxy>(static_cast<uint16_t>(c->base_ + j - 1));
       extra += std::to_string(j) + " = \"127.0.0.1:" + std::to_string(p->port()) + "\"\n";

@@ -45,6 +45,10 @@ struct ClusterOptions {
   int nodes = 3;     // in the genesis: 1..7
   int members = 0;   // nodes 1..members are voters and start at once; 0: all
   uint32_t tick_ms = 50;
+  // [raft] snapshot_interval_entries / compaction_keep_entries of every node
+  // (0: the node's defaults), to make a lagging node need a snapshot.
+  uint64_t snapshot_interval_entries = 0;
+  uint64_t compaction_keep_entries = 0;
 };
 
 class Cluster {

@@ -100,11 +100,15 @@ Load::Signed Load::SignAnchor(const std::string& cert_id) const {
   return {cli::ToJson(tx), suite.Hash(tx.body()).ToHex()};
 }
 
-bool Load::SubmitOnce(const std::string& json, int node, uint32_t timeout_ms, WriteOp* op) const {
+bool Load::SubmitOnce(const std::string& json, int node, uint32_t timeout_ms, WriteOp* op,
+                      std::string* answer) const {
   ++op->attempts;
   auto r = client::HttpRequest(cluster_.Url(node), "POST",
                                "/v1/transactions?wait=commit&timeout_ms=" + std::to_string(timeout_ms), json,
                                "application/json", {.timeout_ms = timeout_ms + 500});
+  if (answer != nullptr)
+    *answer = "node " + std::to_string(node) + ": " +
+              (r.ok() ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 200) : r.status().ToString());
   if (!r.ok() || r->status != 200) return false;
   api::SubmitTxResponse resp;
   google::protobuf::util::JsonParseOptions jo;
@@ -146,14 +150,14 @@ void Load::Writer(int client) {
   }
 }
 
-int64_t Load::Probe(const std::vector<int>& nodes, Ms timeout) {
+int64_t Load::Probe(const std::vector<int>& nodes, Ms timeout, std::string* last_answer) {
   CL_CHECK(!nodes.empty(), "Probe: no nodes");
   const Signed tx = SignAnchor(o_.tag + "-probe-" + std::to_string(probes_++));
   WriteOp op{.client = -1, .start_us = NowUs(), .tx_id = tx.tx_id};
   const auto deadline = Clock::now() + timeout;
   uint64_t failed = 0;
   for (size_t k = 0; Clock::now() < deadline; ++k) {
-    if (SubmitOnce(tx.json, nodes[k % nodes.size()], 1000, &op)) break;
+    if (SubmitOnce(tx.json, nodes[k % nodes.size()], 1000, &op, last_answer)) break;
     ++failed;
     std::this_thread::sleep_for(Ms(20));
   }

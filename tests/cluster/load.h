@@ -98,7 +98,7 @@ class Load {
   // `nodes` in turn (short commit timeout) until one answers "committed".
   // Returns the milliseconds it took, or -1 after `timeout`. Recorded in the
   // history like any write (client -1).
-  int64_t Probe(const std::vector<int>& nodes, Ms timeout);
+  int64_t Probe(const std::vector<int>& nodes, Ms timeout, std::string* last_answer = nullptr);
   History history() const;
 
  private:
@@ -107,8 +107,10 @@ class Load {
     std::string tx_id;  // hex
   };
   Signed SignAnchor(const std::string& cert_id) const;
-  // One POST ?wait=commit; true (and op filled in) if committed.
-  bool SubmitOnce(const std::string& json, int node, uint32_t timeout_ms, WriteOp* op) const;
+  // One POST ?wait=commit; true (and op filled in) if committed. Otherwise
+  // `answer` (if set) says what came back instead.
+  bool SubmitOnce(const std::string& json, int node, uint32_t timeout_ms, WriteOp* op,
+                  std::string* answer = nullptr) const;
   void Record(WriteOp op, uint64_t failed_attempts);
   void Writer(int client);
   void Reader(int client);
