@@ -55,6 +55,9 @@ Result<LoadedGenesis> ParseGenesis(Bytes bytes, std::string_view source) {
     return InvalidArgument(std::string(source) + ": not a valid genesis JSON: " + std::string(st.message()));
   auto suite = crypto::MakeSuite(g->suite().empty() ? crypto::kDefaultSuite : g->suite());
   if (!suite.ok()) return InvalidArgument(std::string(source) + ": suite: " + suite.status().message());
+  // A genesis without `suite` is an ed25519-sha256 network (docs/operations.md):
+  // say so in the parsed record, which the ledger and the store take the suite from.
+  if (g->suite().empty()) g->set_suite(std::string(crypto::kDefaultSuite));
   CL_RETURN_IF_ERROR(Check(*g, **suite, source));
   LoadedGenesis out;
   out.hash = (*suite)->Hash(bytes);

@@ -23,6 +23,8 @@ std::string MediaType(const std::string* header) {
 std::optional<Response> ParseBody(const Request& request, google::protobuf::Message* out) {
   const std::string type = MediaType(request.Header("content-type"));
   if (type == kProtobufType) {
+    // An empty body would parse as an empty message: refuse it as for JSON.
+    if (request.body.empty()) return ErrorResponse(InvalidArgument("empty request body"));
     if (!out->ParseFromString(request.body))
       return ErrorResponse(InvalidArgument("body is not a valid binary " + out->GetTypeName()));
     return std::nullopt;

@@ -215,6 +215,18 @@ TEST_F(GenesisTest, ParsesAndHashesTheExactBytes) {
   EXPECT_NE(spaced->hash, g->hash);
 }
 
+TEST_F(GenesisTest, AGenesisWithoutSuiteIsEd25519AndSaysSo) {
+  std::string text = Genesis(Node(1, keys_[1]));
+  const std::string field = R"("suite":"ed25519-sha256",)";
+  text.erase(text.find(field), field.size());
+  auto g = ParseGenesis(text, "genesis.json");
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(g->suite->name(), "ed25519-sha256");
+  // The ledger and the store take the suite from the parsed record.
+  EXPECT_EQ(g->genesis->suite(), "ed25519-sha256");
+  EXPECT_EQ(g->bytes, text);
+}
+
 TEST_F(GenesisTest, RejectsBrokenGenesisWithClearErrors) {
   struct Case { const char* name; std::string text; const char* want; };
   const Case cases[] = {

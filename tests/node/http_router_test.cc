@@ -131,6 +131,7 @@ TEST(ProtoBodyTest, ParsesByContentTypeWithClearErrors) {
       {"bad_json", "application/json", "{term:", 400},
       {"empty", "application/json", "", 400},
       {"bad_binary", "application/x-protobuf", "\xff\xff\xff", 400},
+      {"empty_binary", "application/x-protobuf", "", 400},
       {"form", "application/x-www-form-urlencoded", "term=3", 415},
   };
   for (const auto& c : cases) {
