@@ -364,8 +364,12 @@ void Connection::DoRead() {
   parser_->header_limit(s_.opts_.limits.max_header_bytes);
   parser_->body_limit(s_.opts_.limits.max_body_bytes);
   if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
-  // Wait for the first byte under the idle timeout; the header deadline starts then.
-  stream_.expires_after(std::chrono::milliseconds(s_.opts_.limits.idle_timeout_ms));
+  // Wait for the first byte under the idle timeout; the header deadline starts
+  // then. A new connection gets only the header deadline: sockets that never
+  // send a byte must not hold connection slots for a keep-alive's idle time.
+  const uint32_t wait_ms =
+      seq_ == 0 ? s_.opts_.limits.read_header_timeout_ms : s_.opts_.limits.idle_timeout_ms;
+  stream_.expires_after(std::chrono::milliseconds(wait_ms));
   stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](error_code ec, size_t n) {
     if (ec) return self->Close();  // idle timeout, client closed, or shutdown
     self->buffer_.commit(n);

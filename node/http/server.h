@@ -55,7 +55,8 @@ struct HttpLimits {
   uint32_t max_body_bytes = 1 << 20;           // request body; over: 413
   uint32_t max_url_bytes = 4096;               // request target; over: 414
   uint32_t max_connections = 512;              // open at once; over: 503 and close
-  uint32_t idle_timeout_ms = 60000;            // keep-alive wait for the next request
+  uint32_t idle_timeout_ms = 60000;            // keep-alive wait for the next request (a new
+                                               // connection waits read_header_timeout_ms)
   uint32_t read_header_timeout_ms = 10000;     // first byte to end of headers (slowloris)
   uint32_t request_timeout_ms = 30000;         // reading the body; writing a response
   uint32_t handler_timeout_ms = 30000;         // handler to answer; over: 504

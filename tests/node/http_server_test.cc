@@ -226,6 +226,24 @@ TEST_F(HttpServerTest, SlowlorisAndIdleClientsAreCutOff) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
 }
 
+TEST_F(HttpServerTest, ASilentNewConnectionGetsOnlyTheHeaderDeadline) {
+  // Sockets that never send a byte must not hold a connection slot for the
+  // keep-alive idle time (an idle flood would lock correct clients out).
+  HttpLimits lim;
+  lim.read_header_timeout_ms = 300;
+  lim.idle_timeout_ms = 20'000;
+  StartServer(EchoRouter(), lim);
+  RawSocket silent(port_);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(silent.ClosedByPeer(5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  // A keep-alive connection that was served keeps the idle timeout.
+  RawSocket kept(port_);
+  ASSERT_TRUE(kept.Write(Get("/v1/blocks/latest")));
+  EXPECT_EQ(ReadReply(kept).status, 200);
+  EXPECT_FALSE(kept.ClosedByPeer(1s));
+}
+
 TEST_F(HttpServerTest, ConnectionCapAnswers503) {
   HttpLimits lim;
   lim.max_connections = 2;
