@@ -17,6 +17,7 @@
 #include "proto/tx.pb.h"
 #include "storage/store.h"
 #include "tests/contracts/fixture.h"
+#include "tests/node/test_sockets.h"
 #include "tests/node/every_suite.h"
 
 namespace cl::node {
@@ -81,7 +82,10 @@ class ClusterTest : public ::testing::TestWithParam<std::string> {
     nodes_.resize(kNodes);
     std::vector<std::pair<NodeId, std::string>> addrs;
     for (int i = kNodes; i >= 1; --i) {
-      auto n = Node::Create(SetupFor(i, addrs, /*sync_applies=*/false));
+      NodeSetup s = SetupFor(i, addrs, /*sync_applies=*/false);
+      // A restarted node rebinds this port: keep it out of the ephemeral range.
+      s.peer_listen = "127.0.0.1:" + std::to_string(cl::testing::StablePort());
+      auto n = Node::Create(std::move(s));
       ASSERT_TRUE(n.ok()) << n.status();
       addrs.emplace_back(NodeId(static_cast<uint64_t>(i)),
                          "127.0.0.1:" + std::to_string((*n)->peer_port()));

@@ -15,6 +15,7 @@
 #include "proto/tx.pb.h"
 #include "storage/store.h"
 #include "tests/contracts/fixture.h"
+#include "tests/node/test_sockets.h"
 
 namespace cl::node {
 namespace {
@@ -76,7 +77,9 @@ class SnapshotClusterTest : public ::testing::Test {
     nodes_.resize(kNodes);
     std::vector<std::pair<NodeId, std::string>> addrs;
     for (int i = kNodes; i >= 1; --i) {
-      auto n = Node::Create(SetupFor(i, addrs));
+      NodeSetup s = SetupFor(i, addrs);
+      s.peer_listen = "127.0.0.1:" + std::to_string(cl::testing::StablePort());  // restarted on it
+      auto n = Node::Create(std::move(s));
       ASSERT_TRUE(n.ok()) << n.status();
       addrs.emplace_back(NodeId(static_cast<uint64_t>(i)), "127.0.0.1:" + std::to_string((*n)->peer_port()));
       nodes_[static_cast<size_t>(i - 1)] = std::move(n).value();
@@ -230,7 +233,9 @@ TEST_F(SnapshotClusterTest, WipedNodeRejoinsByLogReplayWithoutCompaction) {
   nodes_.resize(kNodes);
   std::vector<std::pair<NodeId, std::string>> addrs;
   for (int i = kNodes; i >= 1; --i) {
-    auto n = Node::Create(SetupFor(i, addrs, /*snapshot_interval=*/0));
+    NodeSetup s = SetupFor(i, addrs, /*snapshot_interval=*/0);
+    s.peer_listen = "127.0.0.1:" + std::to_string(cl::testing::StablePort());
+    auto n = Node::Create(std::move(s));
     ASSERT_TRUE(n.ok()) << n.status();
     addrs.emplace_back(NodeId(static_cast<uint64_t>(i)), "127.0.0.1:" + std::to_string((*n)->peer_port()));
     nodes_[static_cast<size_t>(i - 1)] = std::move(n).value();

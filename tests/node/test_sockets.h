@@ -11,13 +11,39 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <functional>
+#include <random>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace cl::testing {
+
+// A free loopback port below the kernel's ephemeral range, for a server that
+// is restarted on the same port: a port the kernel picked (bind to 0) may be
+// taken meanwhile by an outgoing connection's local end ("Address already in
+// use" on the rebind, under parallel test runs).
+inline uint16_t StablePort() {
+  unsigned lo = 32768;
+  if (std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range"); in) in >> lo;
+  const unsigned span = lo > 20200 ? lo - 20000 - 100 : 10000;
+  static std::mt19937 rng(static_cast<unsigned>(::getpid()) ^
+                          static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  for (int tries = 0; tries < 1000; ++tries) {
+    const uint16_t port = static_cast<uint16_t>(20000 + rng() % span);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (ok) return port;
+  }
+  return 0;
+}
 
 // Polls `pred` every 5 ms until it holds or `timeout` passes; returns pred().
 inline bool WaitFor(const std::function<bool()>& pred,
