@@ -135,6 +135,18 @@ Result<std::unique_ptr<Node>> Node::Create(NodeSetup setup) {
                              .make_snapshot = [raw] { return raw->snapshots_->MakeCheckpoint(); },
                              .on_snapshot_installed =
                                  [raw](Height h) {
+                                   // Blocks that came in the snapshot were never announced:
+                                   // answer clients waiting for a tx they contain.
+                                   const storage::BlockStore& blocks = raw->ledger_->store().blocks();
+                                   for (const crypto::Digest& id : raw->waiters_->Pending()) {
+                                     auto loc = blocks.FindTx(id);
+                                     if (!loc.ok()) continue;
+                                     auto receipt = blocks.Receipt(loc->height, loc->position);
+                                     raw->waiters_->Resolve(
+                                         id, TxOutcome{.height = loc->height,
+                                                       .position = loc->position,
+                                                       .receipt = receipt.ok() ? *receipt : Bytes()});
+                                   }
                                    raw->notifier_.Publish(h);
                                    raw->RefreshPeers();
                                  },

@@ -41,6 +41,14 @@ void TxWaiters::Resolve(const crypto::Digest& tx_id, const TxOutcome& outcome) {
   for (auto& w : done) w.cb(outcome);
 }
 
+std::vector<crypto::Digest> TxWaiters::Pending() const {
+  std::lock_guard lock(mu_);
+  std::vector<crypto::Digest> out;
+  out.reserve(waiters_.size());
+  for (const auto& [id, ws] : waiters_) out.push_back(id);
+  return out;
+}
+
 void TxWaiters::Sweep(Clock::time_point now, bool shutting_down) {
   std::vector<Waiter> expired;
   {

@@ -51,6 +51,9 @@ class TxWaiters {
   // Fails waiters whose deadline passed; `shutting_down` fails all of them.
   void Sweep(Clock::time_point now, bool shutting_down = false);
   size_t size() const;
+  // The tx ids somebody waits for (e.g. to look them up after a snapshot
+  // install, which applies blocks without announcing each one).
+  std::vector<crypto::Digest> Pending() const;
 
  private:
   struct Waiter {

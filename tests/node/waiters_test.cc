@@ -48,6 +48,21 @@ TEST(TxWaitersTest, DeadlinesCancelAndBound) {
   w.Resolve(Id(2), TxOutcome{});
 }
 
+TEST(TxWaitersTest, PendingListsEachWaitedTxOnceUntilResolved) {
+  TxWaiters w;
+  const auto later = TxWaiters::Clock::now() + std::chrono::seconds(10);
+  int called = 0;
+  ASSERT_TRUE(w.Register(Id(1), later, [&](Result<TxOutcome>) { ++called; }).ok());
+  ASSERT_TRUE(w.Register(Id(1), later, [&](Result<TxOutcome>) { ++called; }).ok());
+  ASSERT_TRUE(w.Register(Id(2), later, [&](Result<TxOutcome>) { ++called; }).ok());
+  EXPECT_EQ(w.Pending(), (std::vector<crypto::Digest>{Id(1), Id(2)}));
+  w.Resolve(Id(1), TxOutcome{});
+  EXPECT_EQ(called, 2);
+  EXPECT_EQ(w.Pending(), (std::vector<crypto::Digest>{Id(2)}));
+  w.Sweep(TxWaiters::Clock::now(), /*shutting_down=*/true);
+  EXPECT_TRUE(w.Pending().empty());
+}
+
 TEST(TxWaitersTest, ShutdownFailsEveryone) {
   TxWaiters w;
   Code got = Code::kOk;
