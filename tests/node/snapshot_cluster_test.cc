@@ -73,11 +73,11 @@ class SnapshotClusterTest : public ::testing::Test {
     return s;
   }
 
-  void StartAll() {
+  void StartAll(uint64_t snapshot_interval = 20) {
     nodes_.resize(kNodes);
     std::vector<std::pair<NodeId, std::string>> addrs;
     for (int i = kNodes; i >= 1; --i) {
-      NodeSetup s = SetupFor(i, addrs);
+      NodeSetup s = SetupFor(i, addrs, snapshot_interval);
       s.peer_listen = "127.0.0.1:" + std::to_string(cl::testing::StablePort());  // restarted on it
       auto n = Node::Create(std::move(s));
       ASSERT_TRUE(n.ok()) << n.status();
@@ -230,18 +230,7 @@ TEST_F(SnapshotClusterTest, WipedNodeRejoinsBySnapshot) { RunLaggingFollower(/*w
 // notices that it lost entries it had acknowledged and starts over (raft
 // would otherwise probe above its old match forever).
 TEST_F(SnapshotClusterTest, WipedNodeRejoinsByLogReplayWithoutCompaction) {
-  nodes_.resize(kNodes);
-  std::vector<std::pair<NodeId, std::string>> addrs;
-  for (int i = kNodes; i >= 1; --i) {
-    NodeSetup s = SetupFor(i, addrs, /*snapshot_interval=*/0);
-    s.peer_listen = "127.0.0.1:" + std::to_string(cl::testing::StablePort());
-    auto n = Node::Create(std::move(s));
-    ASSERT_TRUE(n.ok()) << n.status();
-    addrs.emplace_back(NodeId(static_cast<uint64_t>(i)), "127.0.0.1:" + std::to_string((*n)->peer_port()));
-    nodes_[static_cast<size_t>(i - 1)] = std::move(n).value();
-  }
-  addrs_ = addrs;
-  for (auto& n : nodes_) n->Start();
+  StartAll(/*snapshot_interval=*/0);
   const NodeId leader = WaitForLeader();
   ASSERT_NE(leader, NodeId());
   Commit(0, 10);
