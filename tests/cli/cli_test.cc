@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <sstream>
+#include <fstream>
 #include <google/protobuf/util/json_util.h>
 
 #include "crypto/suite.h"
@@ -494,6 +496,69 @@ TEST_F(CliTest, MembershipTransferAndTheNetworkSurvivesTheLeader) {
     if (i != target) {
       EXPECT_EQ(net_.Stop(i, SIGTERM), 0) << "node " << i << " did not exit cleanly";
     }
+}
+
+// A node outside the genesis: `node register` puts its key and addresses on
+// chain (two admins: the threshold of a 3-department network), the daemon
+// starts with the genesis and its own key, `node add` makes it a learner that
+// catches up, `node promote` a voter.
+TEST_F(CliTest, NodeRegisteredByGovernanceJoinsAndIsPromoted) {
+  std::string pass;
+  {
+    std::ifstream in(net_.net() + "/passphrase");
+    std::getline(in, pass);
+  }
+  std::vector<std::string> env = net_.env();
+  env.push_back("CERTLEDGER_PASSPHRASE=" + pass);
+  CliResult gen = RunCli({"keys", "generate", "--fast-kdf", net_.net() + "/keys/node-4.key"}, env);
+  ASSERT_EQ(gen.exit, 0) << gen.err;
+  const uint16_t base = FreeBase(1);
+  ASSERT_NE(base, 0);
+  const std::string peer = "127.0.0.1:" + std::to_string(base), http = "127.0.0.1:" + std::to_string(base + 100);
+  // node-4.toml: node 3's with its id, key, data directory and ports.
+  std::string cfg;
+  {
+    std::ifstream in(net_.net() + "/node-3.toml");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    cfg = ss.str();
+  }
+  auto replace_all = [&](const std::string& from, const std::string& to) {
+    for (size_t at = cfg.find(from); at != std::string::npos; at = cfg.find(from, at + to.size()))
+      cfg.replace(at, from.size(), to);
+  };
+  replace_all("node_id = 3", "node_id = 4");
+  replace_all("node-3", "node-4");
+  replace_all("127.0.0.1:" + std::to_string(net_.peer_port(3)), peer);
+  replace_all(net_.url(3).substr(7), http);
+  ASSERT_NE(cfg.find(peer), std::string::npos) << cfg;
+  std::ofstream(net_.net() + "/node-4.toml") << cfg;
+
+  Expect(4, {"node", "register", "4", "--department", "PSB", "--node-key", "node-4", "--peer-address", peer,
+             "--http-address", http, "--key", "PSB-admin"});  // one admin is below the threshold
+  Expect(0, {"node", "register", "4", "--department", "PSB", "--node-key", "node-4", "--peer-address", peer,
+             "--http-address", http, "--key", "PSB-admin", "--cosign", "CAB-admin"});
+  net_.Start(4);
+  auto status = [&](const std::string& url) {
+    api::NodeStatus st;
+    auto r = client::HttpRequest(url, "GET", "/v1/status", "", "application/json", {.timeout_ms = 2000});
+    if (r.ok() && r->status == 200) (void)google::protobuf::util::JsonStringToMessage(r->body, &st);
+    return st;
+  };
+  Expect(0, {"node", "add", "4", "--key", "PSB-operator"});
+  ASSERT_TRUE(WaitFor([&] {
+    const api::NodeStatus s4 = status("http://" + http), s1 = status(net_.url(1));
+    return s4.height() > 0 && s4.height() == s1.height() && s4.commit_index() == s1.commit_index();
+  }, std::chrono::seconds(20))) << "node 4 did not catch up";
+  Expect(0, {"node", "promote", "4", "--key", "PSB-operator"});
+  ASSERT_TRUE(WaitFor([&] { return status("http://" + http).voters_size() == 4; }, std::chrono::seconds(10)));
+  // It applies what comes next like the others.
+  const std::string f = Doc("joined.xml", "anchored with four voters");
+  Expect(0, {"cert", "anchor", f, "--id", "JOIN-1", "--type", "ID_CARD", "--holder", kCitizen, "--key",
+             "PSB-issuer"});
+  EXPECT_TRUE(WaitFor([&] { return status("http://" + http).height() == status(net_.url(1)).height(); },
+                      std::chrono::seconds(10)));
+  EXPECT_EQ(net_.Stop(4, SIGTERM), 0) << "node 4 did not exit cleanly";
 }
 
 CL_INSTANTIATE_FOR_EVERY_SUITE(CliSuiteTest);

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -140,7 +141,7 @@ class LocalNetwork {
     for (int i = 1; i <= nodes; ++i) Start(i);
   }
   ~LocalNetwork() {
-    for (int i = 1; i <= n_; ++i) Stop(i, SIGKILL);
+    for (size_t i = 1; i < pids_.size(); ++i) Stop(static_cast<int>(i), SIGKILL);
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
@@ -151,6 +152,7 @@ class LocalNetwork {
   std::string dir() const { return dir_.string(); }
   std::string config() const { return net() + "/client.toml"; }
   std::string url(int i) const { return "http://127.0.0.1:" + std::to_string(base_ + 100 + i - 1); }
+  uint16_t peer_port(int i) const { return static_cast<uint16_t>(base_ + i - 1); }
   // env for RunCli: the network's client config.
   std::vector<std::string> env() const { return {"CERTLEDGER_CONFIG=" + config()}; }
 
@@ -165,7 +167,8 @@ class LocalNetwork {
       ::execl(bin.c_str(), bin.c_str(), "--config", cfg.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    pids_.resize(static_cast<size_t>(n_ + 1), 0);
+    // Nodes beyond the initial ones (node-<i>.toml written by the test) too.
+    pids_.resize(std::max(pids_.size(), static_cast<size_t>(std::max(n_, i) + 1)), 0);
     pids_[static_cast<size_t>(i)] = pid;
   }
   // Sends `sig` and waits; returns the exit status (or -1 if not running).
