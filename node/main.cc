@@ -42,18 +42,19 @@ Result<crypto::Passphrase> KeyPassphrase(const KeyConfig& k) {
 }
 
 // Creates (once) a one-node development network in `dir`.
-Result<std::string> PrepareDev(const std::string& dir, const std::string& http_addr) {
+// A one-node network in `dir` (kept if it is there: its suite stays).
+Result<std::string> PrepareDev(const std::string& dir, const std::string& suite) {
   const std::string config = dir + "/node-1.toml";
   if (std::filesystem::exists(config)) return config;
   NetworkSpec spec;
   spec.chain_id = "certledger-dev";
+  spec.suite = suite;
   spec.departments = DefaultDepartments(7);
   spec.nodes = 1;
   spec.base_peer_port = 0;
   spec.base_http_port = 0;
   // Development keys sit next to their passphrase: a cheap KDF keeps --dev quick.
   spec.key_cost = crypto::KeyFileCost{.opslimit = 1, .memlimit_bytes = 8u << 20};
-  (void)http_addr;
   CL_ASSIGN_OR_RETURN(NetworkLayout layout, InitNetwork(dir, spec));
   return layout.nodes.at(0).config_file;
 }
@@ -63,10 +64,11 @@ int Run(int argc, char** argv) {
   std::string config_file;
   bool dev = false;
   ConfigOverrides flags;
-  std::string data_dir, http_addr, peer_addr, genesis, key_file, log_level;
+  std::string data_dir, http_addr, peer_addr, genesis, key_file, log_level, suite;
   uint64_t node_id = 0;
   app.add_option("-c,--config", config_file, "TOML config file (docs/operations.md)");
   app.add_flag("--dev", dev, "run a one-node development network (generated keys and genesis)");
+  app.add_option("--suite", suite, "with --dev: the network's crypto suite, ed25519-sha256 (default) or sm2-sm3");
   app.add_option("--data-dir", data_dir, "data directory (overrides the config)");
   app.add_option("--http-addr", http_addr, "HTTP listen HOST:PORT; port 0 picks a free port");
   app.add_option("--peer-addr", peer_addr, "peer listen HOST:PORT");
@@ -93,6 +95,14 @@ int Run(int argc, char** argv) {
     return 1;
   };
 
+  if (!suite.empty()) {  // usage errors: exit 2, like the parser's
+    Status bad = dev ? crypto::MakeSuite(suite).status()
+                     : InvalidArgument("--suite is for --dev; a network's suite is in its genesis");
+    if (!bad.ok()) {
+      std::fprintf(stderr, "certledger-node: %s\n", bad.ToString().c_str());
+      return 2;
+    }
+  }
   std::string dev_dir;
   if (dev) {
     dev_dir = data_dir;
@@ -101,7 +111,7 @@ int Run(int argc, char** argv) {
       if (::mkdtemp(tmpl) == nullptr) return fail(IoError("cannot create a temporary directory"));
       dev_dir = tmpl;
     }
-    auto cfg = PrepareDev(dev_dir, http_addr);
+    auto cfg = PrepareDev(dev_dir, suite.empty() ? std::string(crypto::kDefaultSuite) : suite);
     if (!cfg.ok()) return fail(cfg.status());
     config_file = *cfg;
     flags.data_dir = dev_dir + "/data/node-1";

@@ -561,6 +561,54 @@ TEST_F(CliTest, NodeRegisteredByGovernanceJoinsAndIsPromoted) {
   EXPECT_EQ(net_.Stop(4, SIGTERM), 0) << "node 4 did not exit cleanly";
 }
 
+// `certledger-node --dev --suite sm2-sm3`: a one-node 国密 network to try out;
+// --suite elsewhere, or an unknown suite, is a usage error (exit 2).
+TEST(NodeDevTest, DevNetworkOnEitherSuiteAndSuiteMisuseExitsTwo) {
+  auto run_node = [](const std::vector<std::string>& args, bool wait) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      (void)!std::freopen("/dev/null", "w", stdout);
+      (void)!std::freopen("/dev/null", "w", stderr);
+      std::vector<char*> argv;
+      const std::string bin = BinDir() + "/certledger-node";
+      argv.push_back(const_cast<char*>(bin.c_str()));
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::alarm(60);
+      ::execv(bin.c_str(), argv.data());
+      ::_exit(127);
+    }
+    if (!wait) return static_cast<int>(pid);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  };
+  EXPECT_EQ(run_node({"--suite", "sm2-sm3"}, true), 2);
+  EXPECT_EQ(run_node({"--dev", "--suite", "rsa"}, true), 2);
+  for (const std::string suite : {"ed25519-sha256", "sm2-sm3"}) {
+    SCOPED_TRACE(suite);
+    const auto dir = std::filesystem::temp_directory_path() / ("cl-dev-" + std::to_string(::getpid()) + suite);
+    const uint16_t port = FreeBase(1);
+    const std::string url = "http://127.0.0.1:" + std::to_string(port);
+    const pid_t pid = run_node({"--dev", "--suite", suite, "--data-dir", dir.string(), "--http-addr",
+                                "127.0.0.1:" + std::to_string(port)},
+                               false);
+    api::NodeStatus st;
+    EXPECT_TRUE(WaitFor([&] {
+      auto r = client::HttpRequest(url, "GET", "/v1/status", "", "application/json", {.timeout_ms = 1000});
+      return r.ok() && r->status == 200 && google::protobuf::util::JsonStringToMessage(r->body, &st).ok() &&
+             st.role() == "leader";
+    }, std::chrono::seconds(20)));
+    EXPECT_EQ(st.suite(), suite);
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "graceful stop";
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+}
+
 CL_INSTANTIATE_FOR_EVERY_SUITE(CliSuiteTest);
 
 }  // namespace
