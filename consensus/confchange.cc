@@ -226,6 +226,13 @@ ConfChangeMode ClassifyConfChange(const raft::ConfChange& cc) {
   return m;
 }
 
+bool ConfStateNames(const raft::ConfState& cs, NodeId id) {
+  for (const auto* list : {&cs.voters(), &cs.learners(), &cs.voters_outgoing()})
+    for (uint64_t member : *list)
+      if (NodeId(member) == id) return true;
+  return false;
+}
+
 std::string ConfStateString(const raft::ConfState& cs) {
   auto list = [](const auto& rep) {
     std::vector<uint64_t> v(rep.begin(), rep.end());

@@ -71,4 +71,9 @@ ConfChangeMode ClassifyConfChange(const raft::ConfChange& cc);
 // A ConfState in a canonical, sorted form for comparisons and printing.
 std::string ConfStateString(const raft::ConfState& cs);
 
+// Whether `cs` names `id` as a voter (incoming or outgoing) or a learner: the
+// test a snapshot must pass before a node restores from it (learners_next
+// are outgoing voters, so they are covered).
+bool ConfStateNames(const raft::ConfState& cs, NodeId id);
+
 }  // namespace cl::consensus

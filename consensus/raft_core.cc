@@ -909,12 +909,8 @@ bool Raft::Restore(const raft::Snapshot& snap) {
   if (sindex <= log_.committed()) return false;
   CL_CHECK(state_ == StateRole::kFollower, "only a follower restores a snapshot");
   const raft::ConfState& cs = snap.metadata().conf_state();
-  bool found = false;
-  for (const auto* list : {&cs.voters(), &cs.learners(), &cs.voters_outgoing()}) {
-    for (uint64_t id : *list) found = found || NodeId(id) == id_;
-  }
   // A snapshot whose configuration does not include us is not for us.
-  if (!found) return false;
+  if (!ConfStateNames(cs, id_)) return false;
   if (log_.MatchTerm(sindex, sterm)) {
     // We have the entry: fast-forward the commit index instead.
     log_.CommitTo(sindex);

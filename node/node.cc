@@ -137,16 +137,8 @@ Result<std::unique_ptr<Node>> Node::Create(NodeSetup setup) {
                                  [raw](Height h) {
                                    // Blocks that came in the snapshot were never announced:
                                    // answer clients waiting for a tx they contain.
-                                   const storage::BlockStore& blocks = raw->ledger_->store().blocks();
-                                   for (const crypto::Digest& id : raw->waiters_->Pending()) {
-                                     auto loc = blocks.FindTx(id);
-                                     if (!loc.ok()) continue;
-                                     auto receipt = blocks.Receipt(loc->height, loc->position);
-                                     raw->waiters_->Resolve(
-                                         id, TxOutcome{.height = loc->height,
-                                                       .position = loc->position,
-                                                       .receipt = receipt.ok() ? *receipt : Bytes()});
-                                   }
+                                   for (const crypto::Digest& id : raw->waiters_->Pending())
+                                     raw->ResolveIfApplied(id);
                                    raw->notifier_.Publish(h);
                                    raw->RefreshPeers();
                                  },
@@ -327,12 +319,17 @@ void Node::Submit(Bytes raw_tx, std::optional<std::chrono::steady_clock::time_po
     return (*shared_done)(SubmitResult{.tx_id = id, .forwarded = forwarded, .outcome = {}},
                           std::nullopt);
   // Applied meanwhile (between the check above and the registration)?
-  if (auto loc = ledger_->store().blocks().FindTx(id); loc.ok()) {
-    auto receipt = ledger_->store().blocks().Receipt(loc->height, loc->position);
-    waiters_->Resolve(id, TxOutcome{.height = loc->height,
-                                    .position = loc->position,
-                                    .receipt = receipt.ok() ? *receipt : Bytes()});
-  }
+  ResolveIfApplied(id);
+}
+
+void Node::ResolveIfApplied(const crypto::Digest& id) {
+  const storage::BlockStore& blocks = ledger_->store().blocks();
+  auto loc = blocks.FindTx(id);
+  if (!loc.ok()) return;
+  auto receipt = blocks.Receipt(loc->height, loc->position);
+  waiters_->Resolve(id, TxOutcome{.height = loc->height,
+                                  .position = loc->position,
+                                  .receipt = receipt.ok() ? *receipt : Bytes()});
 }
 
 // A node that stopped leading hands what its mempool holds to the new leader,

@@ -106,6 +106,8 @@ class Node {
   void OnSoftState(const consensus::SoftState& ss);
   void AdmitLocal(AdmittedTx tx, const std::function<void(std::optional<Rejection>)>& done);
   void SendRaft(const certledger::raft::Message& m);
+  // Answers the clients waiting for tx `id` if it is applied here.
+  void ResolveIfApplied(const crypto::Digest& id);
   // Adds peers registered on chain after genesis (governance) to the transport.
   void RefreshPeers();
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "consensus/confchange.h"
 #include "proto/raft.pb.h"
 #include "proto/records.pb.h"
 #include "storage/snapshot.h"
@@ -159,10 +160,7 @@ Status RaftDriver::StepSnapshot(const raftpb::Message& msg,
   const consensus::RaftStatus st = raw_->GetStatus();
   const raftpb::SnapshotMetadata& meta = msg.snapshot().metadata();
   if (msg.term() < st.hard_state.term()) return FailedPrecondition("snapshot from a stale term");
-  bool named = false;
-  for (const auto* list : {&meta.conf_state().voters(), &meta.conf_state().learners(),
-                           &meta.conf_state().voters_outgoing()})
-    for (uint64_t id : *list) named = named || NodeId(id) == options_.id;
+  const bool named = consensus::ConfStateNames(meta.conf_state(), options_.id);
   auto term_at = ledger_.store().raft_log().Term(RaftIndex(meta.index()));
   const bool restores = meta.index() > st.hard_state.commit() && named &&
                         !(term_at.ok() && term_at->value() == meta.term());

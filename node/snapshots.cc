@@ -5,6 +5,7 @@
 #include <random>
 #include <system_error>
 
+#include "consensus/confchange.h"
 #include "proto/peer.pb.h"
 #include "proto/raft.pb.h"
 #include "storage/snapshot.h"
@@ -115,23 +116,17 @@ void SnapshotManager::Stream(const raftpb::Message& msg_snap) {
   std::unique_lock lock(mu_);
   if (stopping_) return;
   // Reap finished senders.
-  for (auto it = sender_done_.begin(); it != sender_done_.end();) {
-    if (it->second) {
-      senders_[it->first].join();
-      senders_.erase(it->first);
-      it = sender_done_.erase(it);
+  for (auto it = senders_.begin(); it != senders_.end();) {
+    if (it->second.done) {
+      it->second.thread.join();
+      it = senders_.erase(it);
     } else {
       ++it;
     }
   }
   if (senders_.count(to) != 0) return;  // one stream per peer; raft waits for it
   std::shared_ptr<const Checkpoint> cp = current_;
-  auto names = [&](const raftpb::ConfState& cs) {
-    for (const auto* list : {&cs.voters(), &cs.learners(), &cs.voters_outgoing(), &cs.learners_next()})
-      for (uint64_t id : *list)
-        if (NodeId(id) == to) return true;
-    return false;
-  };
+  auto names = [&](const raftpb::ConfState& cs) { return consensus::ConfStateNames(cs, to); };
   if (!cp || !names(cp->meta.conf_state())) {
     // A node added after the newest checkpoint would refuse it (raft restores
     // only a snapshot whose configuration names it): make a fresh one. The
@@ -156,13 +151,12 @@ void SnapshotManager::Stream(const raftpb::Message& msg_snap) {
   }
   raftpb::Message m = msg_snap;
   *m.mutable_snapshot()->mutable_metadata() = cp->meta;
-  sender_done_[to] = false;
-  senders_[to] = std::thread(
-      [this, to, cp = std::move(cp), raw = m.SerializeAsString()]() mutable {
-        SendStream(to, std::move(cp), std::move(raw));
-        std::lock_guard done_lock(mu_);
-        sender_done_[to] = true;
-      });
+  // mu_ is held until the thread is stored, so it cannot mark itself done earlier.
+  senders_[to].thread = std::thread([this, to, cp = std::move(cp), raw = m.SerializeAsString()]() mutable {
+    SendStream(to, std::move(cp), std::move(raw));
+    std::lock_guard done_lock(mu_);
+    if (auto it = senders_.find(to); it != senders_.end()) it->second.done = true;
+  });
 }
 
 bool SnapshotManager::SendWithBackpressure(NodeId to, const Bytes& payload, Clock::time_point deadline) {
@@ -323,7 +317,7 @@ void SnapshotManager::InstallFinished(const Status& result) {
 }
 
 void SnapshotManager::Stop() {
-  std::map<NodeId, std::thread> senders;
+  std::map<NodeId, Sender> senders;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -331,8 +325,8 @@ void SnapshotManager::Stop() {
     receiving_.reset();
   }
   cv_.notify_all();
-  for (auto& [id, t] : senders)
-    if (t.joinable()) t.join();
+  for (auto& [id, s] : senders)
+    if (s.thread.joinable()) s.thread.join();
 }
 
 }  // namespace cl::node

@@ -125,8 +125,11 @@ class SnapshotManager {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::shared_ptr<const Checkpoint> current_;
-  std::map<NodeId, std::thread> senders_;
-  std::map<NodeId, bool> sender_done_;
+  struct Sender {
+    std::thread thread;
+    bool done = false;  // set by the thread as it ends; reaped by Stream
+  };
+  std::map<NodeId, Sender> senders_;  // at most one stream per peer
   std::unique_ptr<Receiving> receiving_;
   bool installing_ = false;
   SnapshotStats stats_;

@@ -17,6 +17,7 @@
 #include "proto/tx.pb.h"
 #include "storage/store.h"
 #include "tests/contracts/fixture.h"
+#include "tests/node/node_testing.h"
 #include "tests/node/test_sockets.h"
 #include "tests/node/every_suite.h"
 
@@ -26,6 +27,7 @@ namespace {
 namespace v1 = certledger::v1;
 using contracts::testing::Fixture;
 using namespace std::chrono_literals;
+using testing::SubmitAndWait;
 
 class ClusterTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -118,24 +120,7 @@ class ClusterTest : public ::testing::TestWithParam<std::string> {
     return f_.Anchor("CAB/issuer", WallClockMs(), a);
   }
 
-  NodeId WaitForLeader(std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      for (auto& n : nodes_) {
-        DriverStatus st = n->driver().status();
-        if (st.role == consensus::StateRole::kLeader) return st.id;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return NodeId();
-  }
-
-  Result<SubmitResult> SubmitAndWait(Node& n, Bytes tx) {
-    std::promise<Result<SubmitResult>> p;
-    n.Submit(std::move(tx), std::chrono::steady_clock::now() + 10s,
-             [&](Result<SubmitResult> r, std::optional<RejectReason>) { p.set_value(std::move(r)); });
-    return p.get_future().get();
-  }
+  NodeId WaitForLeader() { return testing::WaitForLeader(nodes_); }
 
   Fixture f_;
   std::filesystem::path dir_;

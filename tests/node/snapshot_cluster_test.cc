@@ -15,6 +15,7 @@
 #include "proto/tx.pb.h"
 #include "storage/store.h"
 #include "tests/contracts/fixture.h"
+#include "tests/node/node_testing.h"
 #include "tests/node/test_sockets.h"
 
 namespace cl::node {
@@ -23,6 +24,7 @@ namespace {
 namespace v1 = certledger::v1;
 using contracts::testing::Fixture;
 using namespace std::chrono_literals;
+using testing::SubmitAndWait;
 
 class SnapshotClusterTest : public ::testing::Test {
  protected:
@@ -88,22 +90,7 @@ class SnapshotClusterTest : public ::testing::Test {
     for (auto& n : nodes_) n->Start();
   }
 
-  NodeId WaitForLeader() {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      for (auto& n : nodes_)
-        if (n && n->driver().status().role == consensus::StateRole::kLeader) return n->id();
-      std::this_thread::sleep_for(10ms);
-    }
-    return NodeId();
-  }
-
-  Result<SubmitResult> SubmitAndWait(Node& n, Bytes tx) {
-    std::promise<Result<SubmitResult>> p;
-    n.Submit(std::move(tx), std::chrono::steady_clock::now() + 10s,
-             [&](Result<SubmitResult> r, std::optional<RejectReason>) { p.set_value(std::move(r)); });
-    return p.get_future().get();
-  }
+  NodeId WaitForLeader() { return testing::WaitForLeader(nodes_); }
 
   // One anchor per call, each its own block (submitted and waited for).
   void Commit(int from, int count) {
