@@ -8,6 +8,7 @@
 //     Propose()/ProposeConfChange()/ReadIndex()/TransferLeader() on request;
 //     if (HasReady()) {
 //       Ready rd = GetReady();
+//       send TakeMessagesSendableBeforePersist(rd, role)   // a leader's appends
 //       persist rd.snapshot, rd.entries and rd.hard_state (synced if rd.must_sync)
 //       send rd.messages                 // only after the persist above
 //       apply rd.committed_entries       // ApplyConfChange() for conf entries
@@ -176,5 +177,17 @@ class RawNode {
 
   virtual RaftStatus GetStatus() const = 0;
 };
+
+// Moves out of `rd` the messages that may leave before rd is persisted: the
+// appends and heartbeats of a node that leads before and after this Ready
+// (`role` is its role when GetReady was called; a Ready that changes the
+// role keeps every message). The leader then writes its log in parallel with
+// its followers (Raft thesis §10.2.1) — one disk write on the commit path
+// instead of two. This is safe because the leader counts its own entries
+// toward a commit only at Advance, after they are durable, and because a
+// leader's term and vote became durable before it could win. Everything else
+// (votes, append responses, anything a follower sends) stays in rd.messages,
+// to be sent after the persist. The relative order of each group is kept.
+std::vector<raft::Message> TakeMessagesSendableBeforePersist(Ready& rd, StateRole role);
 
 }  // namespace cl::consensus

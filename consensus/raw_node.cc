@@ -263,4 +263,16 @@ Result<std::unique_ptr<RawNode>> RawNode::Create(Config config) {
   return std::unique_ptr<RawNode>(new RawNodeImpl(std::move(r)));
 }
 
+std::vector<raft::Message> TakeMessagesSendableBeforePersist(Ready& rd, StateRole role) {
+  std::vector<raft::Message> early;
+  if (role != StateRole::kLeader || rd.soft_state) return early;
+  std::vector<raft::Message> late;
+  for (raft::Message& m : rd.messages) {
+    const bool append = m.type() == raft::MSG_APP || m.type() == raft::MSG_HEARTBEAT;
+    (append ? early : late).push_back(std::move(m));
+  }
+  rd.messages = std::move(late);
+  return early;
+}
+
 }  // namespace cl::consensus

@@ -5,7 +5,9 @@
 //   1. entries and hard state are written to the store's raft log (synced
 //      when the Ready says so) — a failed write stops the driver: the node
 //      stops accepting writes rather than pretend;
-//   2. only then are the messages handed to the transport;
+//   2. only then are the messages handed to the transport — except a
+//      leader's appends and heartbeats, which leave before its own write so
+//      that it overlaps the followers' (consensus::TakeMessagesSendableBeforePersist);
 //   3. committed entries are applied through the Ledger (blocks, conf changes);
 //   4. Advance().
 // As leader it cuts batches from the mempool adaptively: whenever fewer than
@@ -195,6 +197,7 @@ class RaftDriver {
   std::vector<PendingOp> transfer_ops_;
   NodeId transfer_target_;
   uint64_t conf_seq_ = 0;
+  consensus::StateRole role_ = consensus::StateRole::kFollower;  // as of the last Ready
   size_t inflight_batches_ = 0;
   RaftIndex last_proposed_index_;
   bool failed_ = false;

@@ -308,13 +308,9 @@ Status Checker::OnSend(const raft::Message& m) {
                        " but the durable log holds it only up to " + Str(d.last()));
     }
   }
-  if (m.type() == raft::MSG_APP && m.entries_size() > 0) {
-    const raft::Entry& e = m.entries(m.entries_size() - 1);
-    if (e.index() > d.last() || d.ents[e.index() - 1].term != e.term()) {
-      return Violation("sent before durable: " + what + " carries entry " + Str(e.index()) +
-                       " that is not durable on the leader");
-    }
-  }
+  // A leader's appends may carry entries not yet durable on the leader
+  // (Raft thesis §10.2.1): it counts them toward a commit only once durable,
+  // which OnLeaderCommitDurable checks.
   return Status::Ok();
 }
 

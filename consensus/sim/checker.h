@@ -33,9 +33,10 @@
 //   monotonicity           term and commit never decrease on a node (in memory
 //                          within a run, durably across restarts); applied
 //                          advances by exactly one (no gaps, no double apply)
-//   persist before send    a message's term, a granted vote, an acknowledged
-//                          append and the entries a leader sends are durable on
-//                          the sender before the message leaves
+//   persist before send    a message's term, a granted vote and an
+//                          acknowledged append are durable on the sender
+//                          before the message leaves (a leader's appends may
+//                          leave first: "no committed loss" covers them)
 //   membership             configurations change one step at a time (one voter,
 //                          or entering/leaving a joint config with overlapping
 //                          halves), voters and learners are disjoint, and every

@@ -381,7 +381,13 @@ class Simulation {
     if (MaybeCrashInReady(n, "after write, before sync")) return Status::Ok();
     const bool sync = rd.must_sync || !rd.entries.empty() || rd.snapshot.has_value() ||
                       !rd.committed_entries.empty();
-    // 2. Persist, then send (the buggy driver sends first).
+    // 2. A leader's appends leave before its own write is durable, as the
+    //    node's driver does (Raft thesis §10.2.1); everything else is sent
+    //    after the sync (the buggy driver sends it first).
+    const std::vector<raft::Message> early = TakeMessagesSendableBeforePersist(rd, st.soft_state.role);
+    CL_RETURN_IF_ERROR(Send(n, early));
+    if (!early.empty() && MaybeCrashInReady(n, "after a leader's appends, before sync"))
+      return Status::Ok();
     if (bugs_.respond_before_persist) {
       CL_RETURN_IF_ERROR(Send(n, rd.messages));
       if (MaybeCrashInReady(n, "after send, before sync")) return Status::Ok();

@@ -95,6 +95,48 @@ TEST(RawNodeTest, SingleNodeElectsItselfAndCommitsAfterPersisting) {
   EXPECT_EQ(env.raw(1).GetStatus().applied, RaftIndex(2));
 }
 
+TEST(RawNodeTest, OnlyASteadyLeadersAppendsLeaveBeforePersist) {
+  auto msg = [](raft::MessageType t, uint64_t to) {
+    raft::Message m;
+    m.set_type(t);
+    m.set_from(1);
+    m.set_to(to);
+    return m;
+  };
+  auto types = [](const std::vector<raft::Message>& ms) {
+    std::string s;
+    for (const raft::Message& m : ms) s += raft::MessageType_Name(m.type()) + ">" + std::to_string(m.to()) + " ";
+    return s;
+  };
+  struct Case {
+    const char* name;
+    StateRole role;
+    bool role_changes;
+    const char* early;
+    const char* late;
+  };
+  const Case cases[] = {
+      {"steady leader: appends and heartbeats first, in order", StateRole::kLeader, false,
+       "MSG_APP>2 MSG_HEARTBEAT>3 MSG_APP>3 ", "MSG_TIMEOUT_NOW>2 MSG_READ_INDEX_RESP>3 "},
+      {"new leader: its term is not yet known durable here", StateRole::kLeader, true, "",
+       "MSG_APP>2 MSG_TIMEOUT_NOW>2 MSG_HEARTBEAT>3 MSG_READ_INDEX_RESP>3 MSG_APP>3 "},
+      {"follower: nothing", StateRole::kFollower, false, "",
+       "MSG_APP>2 MSG_TIMEOUT_NOW>2 MSG_HEARTBEAT>3 MSG_READ_INDEX_RESP>3 MSG_APP>3 "},
+      {"candidate: nothing", StateRole::kCandidate, false, "",
+       "MSG_APP>2 MSG_TIMEOUT_NOW>2 MSG_HEARTBEAT>3 MSG_READ_INDEX_RESP>3 MSG_APP>3 "},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Ready rd;
+    rd.messages = {msg(raft::MSG_APP, 2), msg(raft::MSG_TIMEOUT_NOW, 2), msg(raft::MSG_HEARTBEAT, 3),
+                   msg(raft::MSG_READ_INDEX_RESP, 3), msg(raft::MSG_APP, 3)};
+    if (c.role_changes) rd.soft_state = SoftState{.lead = NodeId(1), .role = c.role};
+    const std::vector<raft::Message> early = TakeMessagesSendableBeforePersist(rd, c.role);
+    EXPECT_EQ(types(early), c.early);
+    EXPECT_EQ(types(rd.messages), c.late);
+  }
+}
+
 TEST(RawNodeTest, StepRejectsForeignAndLocalMessages) {
   InteractionEnv env;
   env.AddNodes(3, {});

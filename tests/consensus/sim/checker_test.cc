@@ -175,12 +175,21 @@ TEST(CheckerTest, PersistBeforeSend) {
        "sent before durable"},
       {"a pre-vote may carry the next term",
        [](World& w) { return w.c.OnSend(M(raft::MSG_PRE_VOTE, 1, 2, 2)); }, ""},
-      {"a leader sends entries it has not persisted",
+      {"a leader may send entries it has not persisted (§10.2.1)",
        [](World& w) {
          CL_RETURN_IF_ERROR(w.Persist(1, {}, HS(2, 1, 1)));
          CL_RETURN_IF_ERROR(w.c.OnWriteEntries(NodeId(1), {E(2, 2, "a")}));
          raft::Message m = M(raft::MSG_APP, 1, 2, 2, 1);
          *m.add_entries() = E(2, 2, "a");
+         return w.c.OnSend(m);
+       },
+       ""},
+      {"but not of a term it has not persisted",
+       [](World& w) {
+         CL_RETURN_IF_ERROR(w.Persist(1, {}, HS(2, 1, 1)));
+         CL_RETURN_IF_ERROR(w.c.OnWriteHardState(NodeId(1), HS(3, 1, 1)));
+         raft::Message m = M(raft::MSG_APP, 1, 2, 3, 1);
+         *m.add_entries() = E(2, 3, "a");
          return w.c.OnSend(m);
        },
        "sent before durable"},
