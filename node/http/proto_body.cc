@@ -45,9 +45,13 @@ std::optional<Response> ParseBody(const Request& request, google::protobuf::Mess
   return std::nullopt;
 }
 
-Response ProtoResponse(const Request& request, const google::protobuf::Message& message, int status) {
+bool WantsProtobuf(const Request& request) {
   const std::string* accept = request.Header("accept");
-  if (accept != nullptr && accept->find(kProtobufType) != std::string::npos) {
+  return accept != nullptr && accept->find(kProtobufType) != std::string::npos;
+}
+
+Response ProtoResponse(const Request& request, const google::protobuf::Message& message, int status) {
+  if (WantsProtobuf(request)) {
     return Response{status, std::string(kProtobufType), message.SerializeAsString(), {}};
   }
   std::string json;

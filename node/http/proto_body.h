@@ -21,6 +21,10 @@ inline constexpr std::string_view kProtobufType = "application/x-protobuf";
 // INVALID_ARGUMENT for an empty or undecodable body (the message says why).
 std::optional<Response> ParseBody(const Request& request, google::protobuf::Message* out);
 
+// True if the request's Accept header names application/x-protobuf (the
+// answer is then binary protobuf; otherwise proto3 JSON).
+bool WantsProtobuf(const Request& request);
+
 // `message` as the response body: binary protobuf if the request's Accept
 // header names application/x-protobuf, else proto3 JSON.
 Response ProtoResponse(const Request& request, const google::protobuf::Message& message,

@@ -1,6 +1,7 @@
 #include "node/http/router.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "base/check.h"
@@ -192,6 +193,7 @@ void Router::Handle(std::string method, std::string pattern, Handler handler) {
              "braces in a literal route segment");
     segments.push_back({capture, std::string(text)});
   }
+  CL_CHECK(segments.size() <= kMaxSegments, "route pattern has too many segments");
   auto it = std::find_if(routes_.begin(), routes_.end(), [&](const Route& r) { return r.pattern == pattern; });
   if (it == routes_.end()) {
     routes_.push_back({pattern, std::move(segments), {}});
@@ -201,33 +203,50 @@ void Router::Handle(std::string method, std::string pattern, Handler handler) {
   it->handlers.emplace(std::move(method), std::move(handler));
 }
 
+namespace {
+
+// True if `a` has a literal segment where `b` has a capture, at the first
+// position where they differ (same segment count): "literal-first wins".
+template <typename Route>
+bool MoreLiteral(const Route& a, const Route& b) {
+  for (size_t i = 0; i < a.segments.size(); ++i) {
+    if (a.segments[i].capture != b.segments[i].capture) return !a.segments[i].capture;
+  }
+  return false;
+}
+
+}  // namespace
+
 Router::Match Router::Find(std::string_view method, std::string_view path) const {
-  auto parts = SplitPath(path);
+  // Split without allocating: no route has more than kMaxSegments segments
+  // (Handle checks), so a longer path matches nothing.
+  std::array<std::string_view, kMaxSegments> parts;
+  size_t n = 0;
+  if (path.empty() || path[0] != '/') return Match{};
+  for (size_t i = 1;;) {
+    if (n == kMaxSegments) return Match{};
+    size_t j = path.find('/', i);
+    parts[n++] = path.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
+    if (j == std::string_view::npos) break;
+    i = j + 1;
+  }
   const Route* best = nullptr;
-  std::vector<bool> best_shape;  // true = literal, per segment
   for (const Route& r : routes_) {
-    if (r.segments.size() != parts.size()) continue;
+    if (r.segments.size() != n) continue;
     bool ok = true;
-    std::vector<bool> shape;
-    for (size_t i = 0; i < parts.size() && ok; ++i) {
+    for (size_t i = 0; i < n && ok; ++i)
       ok = r.segments[i].capture ? !parts[i].empty() : r.segments[i].text == parts[i];
-      shape.push_back(!r.segments[i].capture);
-    }
-    if (!ok) continue;
-    if (best == nullptr || shape > best_shape) {  // literal-first wins lexicographically
-      best = &r;
-      best_shape = std::move(shape);
-    }
+    if (ok && (best == nullptr || MoreLiteral(r, *best))) best = &r;
   }
   Match m;
   if (best == nullptr) return m;
-  auto h = best->handlers.find(std::string(method));
+  auto h = best->handlers.find(method);
   if (h == best->handlers.end()) {
     m.kind = Match::kMethodNotAllowed;
     for (const auto& [meth, unused] : best->handlers) m.allowed.push_back(meth);
     return m;
   }
-  for (size_t i = 0; i < parts.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
     if (!best->segments[i].capture) continue;
     std::string decoded;
     if (!PercentDecode(parts[i], false, &decoded)) return Match{};  // malformed: not found

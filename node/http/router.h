@@ -35,6 +35,9 @@ class Router {
   // Every registered (method, pattern), sorted (API documentation checks).
   std::vector<std::pair<std::string, std::string>> Registered() const;
 
+  // Most segments a pattern may have (a longer path matches no route).
+  static constexpr size_t kMaxSegments = 16;
+
  private:
   struct Segment {
     bool capture;
@@ -43,7 +46,7 @@ class Router {
   struct Route {
     std::string pattern;
     std::vector<Segment> segments;
-    std::map<std::string, Handler> handlers;  // by method
+    std::map<std::string, Handler, std::less<>> handlers;  // by method
   };
   std::vector<Route> routes_;
 };

@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -88,6 +89,16 @@ std::string Hex(size_t n) {
 
 class Connection;
 
+// The metric series of a connection's last answer: keep-alive clients repeat
+// the same route, so most requests update their series without the
+// registry's lock or building label strings.
+struct SeriesCache {
+  std::string method, route;
+  int status = 0;
+  Counter* requests = nullptr;
+  Histogram* duration = nullptr;
+};
+
 class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, Router router)
@@ -98,7 +109,8 @@ class HttpServer::Impl {
   Status Init();
   void Start();
   void Stop();
-  void Record(std::string_view method, std::string_view route, int status, Clock::time_point start);
+  void Record(std::string_view method, std::string_view route, int status, Clock::time_point start,
+              SeriesCache* cache);
 
   HttpServerOptions opts_;
   Router router_;
@@ -270,6 +282,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string method_, route_;
   Clock::time_point start_;
   std::string remote_;
+  SeriesCache series_;
   std::shared_ptr<RequestSink> sink_;
   std::shared_ptr<StreamImpl> stream_writer_;
   bool stream_writing_ = false;
@@ -285,6 +298,13 @@ class RequestSink : public ResponseSink {
 
   void Respond(Response r) override {
     if (done_.exchange(true)) return;
+    {
+      std::lock_guard lock(inline_mu_);
+      if (inline_ && inline_thread_ == std::this_thread::get_id()) {
+        inline_response_ = std::move(r);
+        return;
+      }
+    }
     auto c = conn_.lock();
     if (!c) return;
     std::lock_guard lock(shared_->mu);
@@ -312,12 +332,30 @@ class RequestSink : public ResponseSink {
 
   bool done() const { return done_; }
 
+  // While the connection's strand runs the handler: an answer given on that
+  // thread meanwhile is kept (EndInline returns it) instead of posted back
+  // to the strand, so a synchronous handler costs no post and no timer.
+  void BeginInline() {
+    std::lock_guard lock(inline_mu_);
+    inline_ = true;
+    inline_thread_ = std::this_thread::get_id();
+  }
+  std::optional<Response> EndInline() {
+    std::lock_guard lock(inline_mu_);
+    inline_ = false;
+    return std::exchange(inline_response_, std::nullopt);
+  }
+
  private:
   std::weak_ptr<Connection> conn_;
   std::shared_ptr<Shared> shared_;
   const uint64_t seq_;
   const uint32_t max_stream_buffer_;
   std::atomic<bool> done_{false};
+  std::mutex inline_mu_;
+  bool inline_ = false;
+  std::thread::id inline_thread_;
+  std::optional<Response> inline_response_;
 };
 
 bool StreamImpl::Write(std::string data) {
@@ -467,6 +505,10 @@ void Connection::Dispatch() {
   r.route = m.pattern;
   r.params = std::move(m.params);
   sink_ = std::make_shared<RequestSink>(weak_from_this(), shared_, seq_, s_.opts_.limits.max_stream_buffer_bytes);
+  sink_->BeginInline();
+  (*m.handler)(std::move(r), Responder(sink_));
+  if (std::optional<Response> answer = sink_->EndInline()) return SendResponse(seq_, std::move(*answer));
+  if (sink_->done()) return;  // answered from another thread, or streaming: the strand has it queued
   handler_timer_.expires_after(std::chrono::milliseconds(s_.opts_.limits.handler_timeout_ms));
   // The pending timer also keeps this connection alive while the handler
   // works (the Responder only holds it weakly); answering cancels it.
@@ -474,7 +516,6 @@ void Connection::Dispatch() {
     if (ec) return;
     if (auto sk = sink.lock()) sk->Respond(ErrorResponse(DeadlineExceeded("handler did not answer in time")));
   });
-  (*m.handler)(std::move(r), Responder(sink_));
 }
 
 void Connection::SendResponse(uint64_t seq, Response r) {
@@ -482,7 +523,7 @@ void Connection::SendResponse(uint64_t seq, Response r) {
   handler_timer_.cancel();
   sink_.reset();
   state_ = State::kWriting;
-  s_.Record(method_, route_, r.status, start_);
+  s_.Record(method_, route_, r.status, start_, &series_);
   const bool keep = keep_alive_ && !close_after_response_ && !s_.stopping_;
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
   res->version(version_);
@@ -509,7 +550,7 @@ void Connection::BeginStream(uint64_t seq, int status, std::string content_type,
   }
   handler_timer_.cancel();
   sink_.reset();
-  s_.Record(method_, route_, status, start_);
+  s_.Record(method_, route_, status, start_, &series_);
   state_ = State::kStreaming;
   stream_writer_ = std::move(w);
   bhttp::response<bhttp::empty_body> head;
@@ -632,14 +673,22 @@ void HttpServer::Impl::Reject(tcp::socket sock) {
 }
 
 void HttpServer::Impl::Record(std::string_view method, std::string_view route, int status,
-                              Clock::time_point start) {
+                              Clock::time_point start, SeriesCache* cache) {
   if (!opts_.metrics) return;
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  Labels labels{{"method", std::string(method)}, {"route", std::string(route)}, {"status", std::to_string(status)}};
-  opts_.metrics->GetCounter("certledger_http_requests_total", "HTTP requests answered.", labels).Inc();
-  opts_.metrics->GetHistogram("certledger_http_request_duration_seconds",
-                              "Time from request headers to response written.",
-                              LatencyBucketsSeconds(), labels).Observe(secs);
+  if (cache->requests == nullptr || cache->status != status || cache->method != method || cache->route != route) {
+    Labels labels{{"method", std::string(method)}, {"route", std::string(route)}, {"status", std::to_string(status)}};
+    cache->requests = &opts_.metrics->GetCounter("certledger_http_requests_total", "HTTP requests answered.", labels);
+    static const std::vector<double> kBuckets = LatencyBucketsSeconds();
+    cache->duration = &opts_.metrics->GetHistogram("certledger_http_request_duration_seconds",
+                                                   "Time from request headers to response written.", kBuckets,
+                                                   labels);
+    cache->method = method;
+    cache->route = route;
+    cache->status = status;
+  }
+  cache->requests->Inc();
+  cache->duration->Observe(secs);
 }
 
 void HttpServer::Impl::Stop() {
