@@ -1,7 +1,9 @@
 // The HTTP server: Beast lives in this file only.
 #include "node/http/server.h"
 
+#include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <deque>
 #include <list>
@@ -22,6 +24,7 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -73,6 +76,12 @@ std::string Lower(std::string_view s) {
   for (char& c : out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
+}
+
+void AppendDecimal(uint64_t v, std::string* out) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, static_cast<size_t>(end - buf));
 }
 
 std::string Hex(size_t n) {
@@ -286,6 +295,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<RequestSink> sink_;
   std::shared_ptr<StreamImpl> stream_writer_;
   bool stream_writing_ = false;
+  std::string out_head_, out_body_;  // the response being written (kWriting)
   std::array<char, 4096> scratch_{};
 };
 
@@ -525,18 +535,38 @@ void Connection::SendResponse(uint64_t seq, Response r) {
   state_ = State::kWriting;
   s_.Record(method_, route_, r.status, start_, &series_);
   const bool keep = keep_alive_ && !close_after_response_ && !s_.stopping_;
-  auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
-  res->version(version_);
-  res->result(static_cast<unsigned>(r.status));
-  res->set(bhttp::field::server, s_.opts_.server_name);
-  res->set(bhttp::field::content_type, r.content_type);
-  for (const auto& [k, v] : r.headers) res->insert(k, v);
-  res->body() = std::move(r.body);
-  res->keep_alive(keep);
-  res->prepare_payload();
+  // The head is written here rather than by Beast's serializer (the same
+  // bytes Beast writes for these fields; no per-response field allocations):
+  // status line, Server, Content-Type, extra headers, Content-Length, and
+  // Connection as keep_alive() sets it for the request's HTTP version.
+  const auto code = static_cast<unsigned>(r.status);
+  out_head_.clear();
+  out_head_ += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  AppendDecimal(code, &out_head_);
+  out_head_ += ' ';
+  out_head_ += SV(bhttp::obsolete_reason(bhttp::int_to_status(code)));
+  out_head_ += "\r\nServer: ";
+  out_head_ += s_.opts_.server_name;
+  out_head_ += "\r\nContent-Type: ";
+  out_head_ += r.content_type;
+  out_head_ += "\r\n";
+  for (const auto& [k, v] : r.headers) {
+    out_head_ += k;
+    out_head_ += ": ";
+    out_head_ += v;
+    out_head_ += "\r\n";
+  }
+  out_head_ += "Content-Length: ";
+  AppendDecimal(r.body.size(), &out_head_);
+  out_head_ += "\r\n";
+  if (version_ >= 11 && !keep) out_head_ += "Connection: close\r\n";
+  if (version_ < 11 && keep) out_head_ += "Connection: keep-alive\r\n";
+  out_head_ += "\r\n";
+  out_body_ = std::move(r.body);
   stream_.expires_after(std::chrono::milliseconds(s_.opts_.limits.request_timeout_ms));
   const bool protocol_error = close_after_response_ && route_ == "unmatched";
-  bhttp::async_write(stream_, *res, [self = shared_from_this(), res, keep, protocol_error](error_code ec, size_t) {
+  const std::array<asio::const_buffer, 2> bufs{asio::buffer(out_head_), asio::buffer(out_body_)};
+  asio::async_write(stream_, bufs, [self = shared_from_this(), keep, protocol_error](error_code ec, size_t) {
     if (ec || self->state_ == State::kClosed) return self->Close();
     if (!keep) return protocol_error ? self->Linger() : self->Close();
     self->DoRead();
