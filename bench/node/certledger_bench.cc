@@ -25,6 +25,7 @@
 #include <random>
 #include <sstream>
 
+#include "bench/node/bulk_load.h"
 #include "bench/node/http_load.h"
 #include "bench/node/workload.h"
 #include "cli/http_client.h"
@@ -63,6 +64,12 @@ struct Options {
   bool strict = false;
   std::string to = "all";  // all | leader | follower
   bool tail_tx = false;
+  bool bulk = false;            // query mode, local: bulk-load the corpus (bulk_load.h)
+  uint32_t bulk_batch = 2000;   // txs per bulk-loaded block
+  bool bulk_verify = false;     // bulk apply checks every signature
+  std::string local_dir;        // local network directory, kept (reused if it holds one)
+  std::string node_bin_dir;     // where certledger-node is (default: next to this binary)
+  int restarts = 1;             // --restart: how many times
 };
 
 // The URLs to send writes to: all, only the leader's, or one follower's
@@ -175,10 +182,11 @@ Result<LoadResult> RunSubmit(const Options& o, const TxFactory& f, const std::ve
   return r;
 }
 
-Result<LoadResult> RunQuery(const Options& o, const TxFactory& f, const std::vector<Endpoint>& eps) {
+Result<LoadResult> RunQuery(const Options& o, const TxFactory& f, const std::vector<Endpoint>& eps,
+                            bool preloaded) {
   const uint32_t chunk = 50'000;
   const auto t0 = std::chrono::steady_clock::now();
-  for (uint64_t first = 0; first < o.preload; first += chunk) {
+  for (uint64_t first = 0; first < o.preload && !preloaded; first += chunk) {
     const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(chunk, o.preload - first));
     std::vector<Bytes> txs = f.CorpusAnchors(first, n, o.sign_threads);
     CL_ASSIGN_OR_RETURN(LoadResult r, SubmitAll(eps, txs, 100, 0, 36'000, 0));
@@ -251,6 +259,34 @@ Result<LoadResult> RunEtcd(const Options& o) {
   return r;
 }
 
+// The corpus a bulk-loaded network directory holds (file bench-corpus: tag,
+// time of the run that made it, count), so later runs can query it.
+struct Corpus {
+  std::string tag;
+  int64_t now_ms = 0;
+  uint64_t count = 0;
+};
+
+Status WriteCorpus(const std::string& dir, const Corpus& c) {
+  FILE* out = std::fopen((dir + "/bench-corpus").c_str(), "w");
+  if (out == nullptr) return IoError("cannot write " + dir + "/bench-corpus");
+  std::fprintf(out, "%s %lld %llu\n", c.tag.c_str(), static_cast<long long>(c.now_ms),
+               static_cast<unsigned long long>(c.count));
+  return std::fclose(out) == 0 ? Status::Ok() : IoError("cannot write " + dir + "/bench-corpus");
+}
+
+Result<Corpus> ReadCorpus(const std::string& dir) {
+  FILE* in = std::fopen((dir + "/bench-corpus").c_str(), "r");
+  if (in == nullptr) return NotFound(dir + " holds no bulk-loaded corpus (bench-corpus)");
+  char tag[128] = {0};
+  long long now = 0;
+  unsigned long long count = 0;
+  const int n = std::fscanf(in, "%127s %lld %llu", tag, &now, &count);
+  std::fclose(in);
+  if (n != 3) return Corruption(dir + "/bench-corpus does not parse");
+  return Corpus{tag, now, count};
+}
+
 Status RestartCheck(LocalNetwork& ln, int nodes) {
   const uint64_t leader = ln.Leader();
   const int victim = leader == static_cast<uint64_t>(nodes) ? 1 : nodes;
@@ -293,6 +329,15 @@ int Main(int argc, char** argv) {
   app.add_option("--to", o.to, "send writes to all nodes (round robin), the leader or a follower")
       ->check(CLI::IsMember({"all", "leader", "follower"}));
   app.add_flag("--tail-tx", o.tail_tx, "query mode: anchor one tx alone after the preload");
+  app.add_flag("--bulk", o.bulk,
+               "query mode, local: write the corpus straight into the stopped nodes' data directories "
+               "(the node's own apply path; see bench/node/bulk_load.h), then start them");
+  app.add_option("--bulk-batch", o.bulk_batch, "txs per bulk-loaded block");
+  app.add_flag("--bulk-verify", o.bulk_verify, "bulk apply checks every signature (slower; same data)");
+  app.add_option("--local-dir", o.local_dir,
+                 "local network directory: created (and bulk-loaded) if missing, reused if it holds one; kept");
+  app.add_option("--node-bin-dir", o.node_bin_dir, "directory of the certledger-node to start (default: this one's)");
+  app.add_option("--restarts", o.restarts, "with --restart: how many restarts to time");
   app.add_flag("--strict", o.strict, "exit 1 if any answer failed (the smoke test)");
   CLI11_PARSE(app, argc, argv);
 
@@ -305,12 +350,65 @@ int Main(int argc, char** argv) {
     return r.ok() ? 0 : fail(r.status());
   }
   std::unique_ptr<LocalNetwork> ln;
+  const int64_t run_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  Corpus corpus{"b" + std::to_string(::getpid()) + "x" + std::to_string(run_ms % 1'000'000'000), run_ms, 0};
+  bool preloaded = false;
+  if (o.bulk && (!o.local || o.mode != "query")) return fail(InvalidArgument("--bulk needs --local --mode query"));
   if (o.local) {
-    const std::string bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
-    auto started = LocalNetwork::Start(bin_dir, o.suite, o.nodes, o.tick_ms);
-    if (!started.ok()) return fail(started.status());
-    ln = std::move(*started);
-    if (o.keep) ln->keep();
+    const std::string bin_dir = !o.node_bin_dir.empty()
+                                    ? o.node_bin_dir
+                                    : std::filesystem::canonical("/proc/self/exe").parent_path().string();
+    const bool reuse = !o.local_dir.empty() && std::filesystem::exists(o.local_dir + "/genesis.json");
+    if (reuse || o.bulk) {
+      const std::string dir = !o.local_dir.empty()
+                                  ? o.local_dir
+                                  : (std::filesystem::temp_directory_path() /
+                                     ("certledger-bench-" + std::to_string(::getpid()))).string();
+      auto made = reuse ? LocalNetwork::Open(bin_dir, dir) : LocalNetwork::Create(bin_dir, dir, o.suite, o.nodes, o.tick_ms);
+      if (!made.ok()) return fail(made.status());
+      ln = std::move(*made);
+      ln->keep(o.keep || !o.local_dir.empty());
+      auto bnet = BenchNetwork::Load(dir);
+      if (!bnet.ok()) return fail(bnet.status());
+      o.nodes = static_cast<int>(ln->data_dirs().size());
+      if (reuse) {
+        auto c = ReadCorpus(dir);
+        if (!c.ok()) return fail(c.status());
+        corpus = *c;
+        if (o.mode == "query" && corpus.count < o.preload)
+          return fail(FailedPrecondition(dir + " holds " + std::to_string(corpus.count) + " certificates, fewer than --preload"));
+        if (o.mode == "query") o.preload = corpus.count;
+        std::printf("reusing %s: %llu bulk-loaded certificates\n", dir.c_str(),
+                    static_cast<unsigned long long>(corpus.count));
+      } else {
+        TxFactory bf(*bnet, corpus.tag, corpus.now_ms, 0);
+        auto loaded = BulkLoad(BulkLoadOptions{.network_dir = dir, .data_dirs = ln->data_dirs(), .count = o.preload,
+                                               .batch_txs = o.bulk_batch, .sign_threads = o.sign_threads,
+                                               .verify = o.bulk_verify},
+                               bf);
+        if (!loaded.ok()) return fail(loaded.status());
+        corpus.count = o.preload;
+        if (Status w = WriteCorpus(dir, corpus); !w.ok()) return fail(w);
+        std::printf("bulk load: %llu certificates in %llu blocks in %.1f s (%.0f/s), signed and applied\n",
+                    static_cast<unsigned long long>(loaded->txs), static_cast<unsigned long long>(loaded->blocks),
+                    loaded->seconds, static_cast<double>(loaded->txs) / std::max(loaded->seconds, 1e-9));
+        std::printf("RESULT target=certledger mode=bulk_load certificates=%llu blocks=%llu seconds=%.1f\n",
+                    static_cast<unsigned long long>(loaded->txs), static_cast<unsigned long long>(loaded->blocks),
+                    loaded->seconds);
+      }
+      preloaded = o.mode == "query";
+      const auto t0 = std::chrono::steady_clock::now();
+      if (Status st = ln->StartAll(600'000); !st.ok()) return fail(st);
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::printf("started %d nodes on the loaded data: all ready after %.3f s\n", o.nodes, s);
+      std::printf("RESULT target=certledger mode=start ready_s=%.3f\n", s);
+    } else {
+      auto started = LocalNetwork::Start(bin_dir, o.suite, o.nodes, o.tick_ms);
+      if (!started.ok()) return fail(started.status());
+      ln = std::move(*started);
+      if (o.keep) ln->keep();
+    }
     o.net_dir = ln->dir();
     std::printf("local network: %d nodes, suite %s, in %s\n", o.nodes, o.suite.c_str(), o.net_dir.c_str());
   }
@@ -322,13 +420,10 @@ int Main(int argc, char** argv) {
   if (!urls.ok()) return fail(urls.status());
   auto eps = Endpoints(*urls);
   if (!eps.ok()) return fail(eps.status());
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
-  const std::string tag = "b" + std::to_string(::getpid()) + "x" + std::to_string(now_ms % 1'000'000'000);
-  TxFactory f(*net, tag, now_ms, o.mode == "submit" ? o.holders : 0);
-  auto r = o.mode == "submit" ? RunSubmit(o, f, *eps) : RunQuery(o, f, *eps);
+  TxFactory f(*net, corpus.tag, corpus.now_ms, o.mode == "submit" ? o.holders : 0);
+  auto r = o.mode == "submit" ? RunSubmit(o, f, *eps) : RunQuery(o, f, *eps, preloaded);
   if (!r.ok()) return fail(r.status());
-  if (o.restart && ln) {
+  for (int i = 0; o.restart && ln && i < o.restarts; ++i) {
     Status s = RestartCheck(*ln, o.nodes);
     if (!s.ok()) return fail(s);
   }

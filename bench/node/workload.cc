@@ -11,6 +11,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -169,11 +170,22 @@ Bytes BenchNetwork::HolderRef(const std::string& id_number) const {
 
 Result<std::unique_ptr<LocalNetwork>> LocalNetwork::Start(const std::string& bin_dir, const std::string& suite,
                                                           int nodes, uint32_t tick_ms) {
+  const std::string dir =
+      (fs::temp_directory_path() / ("certledger-bench-" + std::to_string(::getpid()))).string();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  CL_ASSIGN_OR_RETURN(std::unique_ptr<LocalNetwork> ln, Create(bin_dir, dir, suite, nodes, tick_ms));
+  ln->keep_ = false;
+  CL_RETURN_IF_ERROR(ln->StartAll(30'000));
+  return ln;
+}
+
+Result<std::unique_ptr<LocalNetwork>> LocalNetwork::Create(const std::string& bin_dir, const std::string& dir,
+                                                           const std::string& suite, int nodes, uint32_t tick_ms) {
   std::unique_ptr<LocalNetwork> ln(new LocalNetwork());
   ln->bin_dir_ = bin_dir;
-  ln->dir_ = (fs::temp_directory_path() / ("certledger-bench-" + std::to_string(::getpid()))).string();
-  std::error_code ec;
-  fs::remove_all(ln->dir_, ec);
+  ln->dir_ = dir;
+  ln->keep_ = true;
   std::mt19937 rng(static_cast<unsigned>(::getpid()));
   uint16_t base = 0;
   for (int tries = 0; tries < 1000 && base == 0; ++tries) {
@@ -195,11 +207,30 @@ Result<std::unique_ptr<LocalNetwork>> LocalNetwork::Start(const std::string& bin
   spec.key_cost = crypto::KeyFileCost::ForTests();
   spec.tick_ms = tick_ms;
   CL_ASSIGN_OR_RETURN(node::NetworkLayout layout, node::InitNetwork(ln->dir_, spec));
-  for (const auto& nl : layout.nodes) ln->urls_.push_back(nl.http_url);
+  for (const auto& nl : layout.nodes) {
+    ln->urls_.push_back(nl.http_url);
+    ln->data_dirs_.push_back(nl.data_dir);
+  }
   ln->pids_.assign(static_cast<size_t>(nodes), 0);
-  for (int i = 1; i <= nodes; ++i) CL_RETURN_IF_ERROR(ln->StartNode(i));
-  for (int i = 1; i <= nodes; ++i) CL_RETURN_IF_ERROR(ln->WaitReady(i, 30'000));
   return ln;
+}
+
+Result<std::unique_ptr<LocalNetwork>> LocalNetwork::Open(const std::string& bin_dir, const std::string& dir) {
+  std::unique_ptr<LocalNetwork> ln(new LocalNetwork());
+  ln->bin_dir_ = bin_dir;
+  ln->dir_ = dir;
+  ln->keep_ = true;
+  CL_ASSIGN_OR_RETURN(BenchNetwork net, BenchNetwork::Load(dir));
+  ln->urls_ = net.urls;
+  for (size_t i = 1; i <= net.urls.size(); ++i) ln->data_dirs_.push_back(dir + "/data/node-" + std::to_string(i));
+  ln->pids_.assign(net.urls.size(), 0);
+  return ln;
+}
+
+Status LocalNetwork::StartAll(uint32_t timeout_ms) {
+  for (size_t i = 1; i <= pids_.size(); ++i) CL_RETURN_IF_ERROR(StartNode(static_cast<int>(i)));
+  for (size_t i = 1; i <= pids_.size(); ++i) CL_RETURN_IF_ERROR(WaitReady(static_cast<int>(i), timeout_ms));
+  return Status::Ok();
 }
 
 LocalNetwork::~LocalNetwork() {
@@ -215,6 +246,7 @@ Status LocalNetwork::StartNode(int i) {
   const std::string cfg = dir_ + "/node-" + std::to_string(i) + ".toml";
   const std::string log = dir_ + "/node-" + std::to_string(i) + ".log";
   if (::access(bin.c_str(), X_OK) != 0) return NotFound("missing " + bin + " (build certledger-node)");
+  std::fflush(nullptr);  // else the child's freopen writes our buffered output a second time
   pid_t pid = ::fork();
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive a crashed or killed bench

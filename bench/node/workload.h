@@ -50,12 +50,21 @@ class LocalNetwork {
   // next to this binary; waits until every node is ready (/readyz).
   static Result<std::unique_ptr<LocalNetwork>> Start(const std::string& bin_dir, const std::string& suite,
                                                      int nodes, uint32_t tick_ms);
+  // Like Start, but in `dir` (which must not exist) and without starting the
+  // nodes, e.g. to bulk-load their data directories first (bulk_load.h).
+  // The directory is kept.
+  static Result<std::unique_ptr<LocalNetwork>> Create(const std::string& bin_dir, const std::string& dir,
+                                                      const std::string& suite, int nodes, uint32_t tick_ms);
+  // A network Create made earlier in `dir` (its nodes not running). Kept.
+  static Result<std::unique_ptr<LocalNetwork>> Open(const std::string& bin_dir, const std::string& dir);
   ~LocalNetwork();
+  // Starts every node and waits until each is ready.
+  Status StartAll(uint32_t timeout_ms);
   LocalNetwork(const LocalNetwork&) = delete;
   LocalNetwork& operator=(const LocalNetwork&) = delete;
 
   const std::string& dir() const { return dir_; }
-  void keep() { keep_ = true; }
+  void keep(bool keep = true) { keep_ = keep; }
   // Stops node i (1-based) with `sig` and waits for it to exit.
   void StopNode(int i, int sig);
   // Starts node i again.
@@ -63,6 +72,8 @@ class LocalNetwork {
   // Waits until node i answers /readyz with 200; DEADLINE_EXCEEDED otherwise.
   Status WaitReady(int i, uint32_t timeout_ms) const;
   std::string url(int i) const { return urls_[static_cast<size_t>(i - 1)]; }
+  // The nodes' data directories, node 1 first.
+  const std::vector<std::string>& data_dirs() const { return data_dirs_; }
   // The node id of the current leader as node 1 reports it (0 if none).
   uint64_t Leader() const;
 
@@ -70,6 +81,7 @@ class LocalNetwork {
   LocalNetwork() = default;
   std::string bin_dir_, dir_;
   std::vector<std::string> urls_;
+  std::vector<std::string> data_dirs_;
   std::vector<pid_t> pids_;
   bool keep_ = false;
 };
