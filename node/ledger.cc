@@ -86,16 +86,21 @@ Result<AppliedBlock> Ledger::ApplyBatch(const certledger::raft::Entry& entry) {
   if (!batch.ParseFromString(entry.data())) batch.Clear();
 
   const Height height = store_->blocks().latest_height().next();
-  std::optional<v1::BlockHeader> prev_header;
+  const v1::BlockHeader* prev_header = nullptr;
   crypto::Digest prev_hash = genesis_hash_;
   int64_t prev_time_ms = genesis_time_ms_;
   if (height > Height(1)) {
-    CL_ASSIGN_OR_RETURN(storage::StoredBlock prev, store_->blocks().Get(Height(height.value() - 1)));
-    v1::Block pb;
-    prev_header.emplace();
-    if (!pb.ParseFromString(prev.block) || !prev_header->ParseFromString(pb.header()))
-      return Corruption("block " + std::to_string(height.value() - 1) + " does not decode");
-    prev_hash = prev.hash;
+    const Height prev_height(height.value() - 1);
+    if (!last_.header || last_.height != prev_height) {
+      CL_ASSIGN_OR_RETURN(storage::StoredBlock prev, store_->blocks().Get(prev_height));
+      v1::Block pb;
+      auto header = std::make_unique<v1::BlockHeader>();
+      if (!pb.ParseFromString(prev.block) || !header->ParseFromString(pb.header()))
+        return Corruption("block " + std::to_string(prev_height.value()) + " does not decode");
+      last_ = LastBlock{.height = prev_height, .hash = prev.hash, .header = std::move(header)};
+    }
+    prev_header = last_.header.get();
+    prev_hash = last_.hash;
     prev_time_ms = prev_header->time_ms();
   }
 
@@ -118,7 +123,7 @@ Result<AppliedBlock> Ledger::ApplyBatch(const certledger::raft::Entry& entry) {
   });
 
   contracts::ExecInput in;
-  in.prev_header = prev_header ? &*prev_header : nullptr;
+  in.prev_header = prev_header;
   in.prev_hash = prev_hash;
   in.prev_time_ms = prev_time_ms;
   in.ctx = contracts::BlockContext{.height = height,
@@ -143,6 +148,11 @@ Result<AppliedBlock> Ledger::ApplyBatch(const certledger::raft::Entry& entry) {
   w.history_nodes = std::move(out.history_nodes);
   w.history_frontier = std::move(out.history);
   CL_RETURN_IF_ERROR(store_->ApplyBlock(w));
+  auto header = std::make_unique<v1::BlockHeader>();
+  if (header->ParseFromString(out.header_bytes))
+    last_ = LastBlock{.height = height, .hash = out.block_hash, .header = std::move(header)};
+  else
+    last_ = LastBlock{};
 
   return AppliedBlock{.height = height,
                       .hash = out.block_hash,

@@ -27,6 +27,7 @@ class Entry;
 class ConfState;
 }  // namespace certledger::raft
 namespace certledger::v1 {
+class BlockHeader;
 class Genesis;
 }  // namespace certledger::v1
 
@@ -96,6 +97,16 @@ class Ledger {
  private:
   Ledger() = default;
   Result<AppliedBlock> ApplyBatch(const certledger::raft::Entry& entry);
+
+  // The header of the block ApplyBatch wrote last, so the next block need
+  // not read and parse the whole previous block (driver thread only). Used
+  // only while its height is the store's latest (a snapshot install moves it).
+  struct LastBlock {
+    Height height;
+    crypto::Digest hash;
+    std::unique_ptr<certledger::v1::BlockHeader> header;
+  };
+  LastBlock last_;
 
   std::shared_ptr<const crypto::Suite> suite_;
   std::unique_ptr<contracts::Executor> executor_;

@@ -224,8 +224,15 @@ Status Store::PutCommitCert(Height h, ByteView cert) {
     return InvalidArgument("commit certificate does not parse");
   if (cc.height() != h.value())
     return InvalidArgument("commit certificate is for height " + std::to_string(cc.height()));
-  CL_ASSIGN_OR_RETURN(StoredBlock b, blocks_.Get(h));
-  if (cc.block_hash() != b.hash.view())
+  // The block-hash index answers "is this hash block h" without reading the
+  // block itself (which may be megabytes).
+  if (h > blocks_.latest_height() || h == Height(0))
+    return NotFound("block " + std::to_string(h.value()) + " is not applied");
+  const std::optional<crypto::Digest> hash = crypto::Digest::FromBytes(cc.block_hash());
+  if (!hash) return InvalidArgument("commit certificate names no block hash");
+  auto by_hash = c.Get(internal::kBlocks, key::BlockHash(*hash));
+  CL_RETURN_IF_ERROR(by_hash.status());
+  if (!*by_hash || **by_hash != BigEndian64(h.value()))
     return InvalidArgument("commit certificate names another block hash");
   rocksdb::WriteBatch batch;
   batch.Put(c.h(internal::kBlocks), ToSlice(key::CommitCert(h)), ToSlice(cert));

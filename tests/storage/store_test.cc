@@ -366,7 +366,9 @@ TEST(StoreCommitCertTest, StoredPerHeightWhenTheyMatchTheBlock) {
   TempDir dir;
   auto store = MustOpen(dir.Sub("db"));
   ChainBuilder chain(store->suite());
-  ApplyBlocks(*store, chain, 2, 1);
+  ApplyBlocks(*store, chain, 1, 1);
+  const crypto::Digest h1 = chain.hash();
+  ApplyBlocks(*store, chain, 1, 1);
   auto cert = [&](uint64_t h, const crypto::Digest& hash) {
     certledger::v1::CommitCertificate c;
     c.set_height(h);
@@ -385,6 +387,7 @@ TEST(StoreCommitCertTest, StoredPerHeightWhenTheyMatchTheBlock) {
       {"matches", 2, cert(2, h2), Code::kOk},
       {"height differs", 1, cert(2, h2), Code::kInvalidArgument},
       {"hash differs", 2, cert(2, crypto::Digest{}), Code::kInvalidArgument},
+      {"hash of another block", 2, cert(2, h1), Code::kInvalidArgument},
       {"garbage", 2, "\xff\xff\xff", Code::kInvalidArgument},
       {"block not applied", 3, cert(3, h2), Code::kNotFound},
   };
