@@ -12,6 +12,7 @@
 // Every run prints a human summary and one machine-readable line starting
 // with "RESULT" (key=value pairs) for scripts such as bench/compare-etcd.
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -20,6 +21,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <random>
@@ -70,6 +72,7 @@ struct Options {
   std::string local_dir;        // local network directory, kept (reused if it holds one)
   std::string node_bin_dir;     // where certledger-node is (default: next to this binary)
   int restarts = 1;             // --restart: how many times
+  bool restart_kill = false;    // --restart with SIGKILL (a crash) instead of SIGTERM
 };
 
 // The URLs to send writes to: all, only the leader's, or one follower's
@@ -182,8 +185,31 @@ Result<LoadResult> RunSubmit(const Options& o, const TxFactory& f, const std::ve
   return r;
 }
 
+// CPU seconds (user + system) process `pid` has used so far; 0 if unknown.
+double ProcessCpuSeconds(pid_t pid) {
+  if (pid <= 0) return 0;
+  FILE* in = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (in == nullptr) return 0;
+  char buf[1024] = {0};
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, in);
+  std::fclose(in);
+  // Fields after the command name (which may hold spaces) start past the last ')'.
+  const char* p = std::strrchr(buf, ')');
+  if (p == nullptr || n == 0) return 0;
+  unsigned long long utime = 0, stime = 0;
+  if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return 0;
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double SelfCpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 Result<LoadResult> RunQuery(const Options& o, const TxFactory& f, const std::vector<Endpoint>& eps,
-                            bool preloaded) {
+                            bool preloaded, pid_t node_pid) {
   const uint32_t chunk = 50'000;
   const auto t0 = std::chrono::steady_clock::now();
   for (uint64_t first = 0; first < o.preload && !preloaded; first += chunk) {
@@ -220,9 +246,18 @@ Result<LoadResult> RunQuery(const Options& o, const TxFactory& f, const std::vec
       }};
   LoadOptions lo{.endpoints = {ep}, .connections = o.clients, .threads = o.threads, .duration_s = o.duration_s,
                  .warmup_s = o.warmup_s, .rate_per_s = o.rate, .timeout_ms = 60'000};
+  // CPU per lookup of the serving node and of this client (warmup included:
+  // over every request sent), less sensitive to a shared machine's load
+  // than the rate is.
+  const double node_cpu0 = ProcessCpuSeconds(node_pid), self_cpu0 = SelfCpuSeconds();
   CL_ASSIGN_OR_RETURN(LoadResult r, RunLoad(lo, src));
+  const double sent = static_cast<double>(std::max<uint64_t>(r.sent, 1));
+  const double node_us = (ProcessCpuSeconds(node_pid) - node_cpu0) / sent * 1e6;
+  const double client_us = (SelfCpuSeconds() - self_cpu0) / sent * 1e6;
+  char cpu[128];
+  std::snprintf(cpu, sizeof cpu, " node_cpu_us=%.1f client_cpu_us=%.1f", node_pid > 0 ? node_us : 0.0, client_us);
   Print("certificate lookups (GET /v1/certificates/{doc_hash})", o, r,
-        " corpus=" + std::to_string(o.preload));
+        " corpus=" + std::to_string(o.preload) + cpu);
   return r;
 }
 
@@ -287,16 +322,18 @@ Result<Corpus> ReadCorpus(const std::string& dir) {
   return Corpus{tag, now, count};
 }
 
-Status RestartCheck(LocalNetwork& ln, int nodes) {
+Status RestartCheck(LocalNetwork& ln, int nodes, bool kill) {
   const uint64_t leader = ln.Leader();
   const int victim = leader == static_cast<uint64_t>(nodes) ? 1 : nodes;
-  ln.StopNode(victim, SIGTERM);
+  ln.StopNode(victim, kill ? SIGKILL : SIGTERM);
   const auto t0 = std::chrono::steady_clock::now();
   CL_RETURN_IF_ERROR(ln.StartNode(victim));
   CL_RETURN_IF_ERROR(ln.WaitReady(victim, 120'000));
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("restart: follower node %d stopped (SIGTERM) and restarted; ready after %.3f s\n", victim, s);
-  std::printf("RESULT target=certledger mode=restart node=%d ready_s=%.3f\n", victim, s);
+  std::printf("restart: follower node %d stopped (%s) and restarted; ready after %.3f s\n", victim,
+              kill ? "SIGKILL" : "SIGTERM", s);
+  std::printf("RESULT target=certledger mode=restart node=%d signal=%s ready_s=%.3f\n", victim,
+              kill ? "KILL" : "TERM", s);
   return Status::Ok();
 }
 
@@ -338,6 +375,7 @@ int Main(int argc, char** argv) {
                  "local network directory: created (and bulk-loaded) if missing, reused if it holds one; kept");
   app.add_option("--node-bin-dir", o.node_bin_dir, "directory of the certledger-node to start (default: this one's)");
   app.add_option("--restarts", o.restarts, "with --restart: how many restarts to time");
+  app.add_flag("--restart-kill", o.restart_kill, "with --restart: stop the node with SIGKILL (a crash), not SIGTERM");
   app.add_flag("--strict", o.strict, "exit 1 if any answer failed (the smoke test)");
   CLI11_PARSE(app, argc, argv);
 
@@ -421,10 +459,10 @@ int Main(int argc, char** argv) {
   auto eps = Endpoints(*urls);
   if (!eps.ok()) return fail(eps.status());
   TxFactory f(*net, corpus.tag, corpus.now_ms, o.mode == "submit" ? o.holders : 0);
-  auto r = o.mode == "submit" ? RunSubmit(o, f, *eps) : RunQuery(o, f, *eps, preloaded);
+  auto r = o.mode == "submit" ? RunSubmit(o, f, *eps) : RunQuery(o, f, *eps, preloaded, ln ? ln->pid(o.query_node) : 0);
   if (!r.ok()) return fail(r.status());
   for (int i = 0; o.restart && ln && i < o.restarts; ++i) {
-    Status s = RestartCheck(*ln, o.nodes);
+    Status s = RestartCheck(*ln, o.nodes, o.restart_kill);
     if (!s.ok()) return fail(s);
   }
   if (o.strict && r->failed != 0) return 1;

@@ -72,6 +72,8 @@ class LocalNetwork {
   // Waits until node i answers /readyz with 200; DEADLINE_EXCEEDED otherwise.
   Status WaitReady(int i, uint32_t timeout_ms) const;
   std::string url(int i) const { return urls_[static_cast<size_t>(i - 1)]; }
+  // The process id of node i (1-based), 0 if it is not running.
+  pid_t pid(int i) const { return i >= 1 && static_cast<size_t>(i) <= pids_.size() ? pids_[static_cast<size_t>(i - 1)] : 0; }
   // The nodes' data directories, node 1 first.
   const std::vector<std::string>& data_dirs() const { return data_dirs_; }
   // The node id of the current leader as node 1 reports it (0 if none).
