@@ -28,12 +28,19 @@ namespace {
 
 using Strings = google::protobuf::RepeatedPtrField<std::string>;
 
+// The holder's grants to the requester (id, record), newest first: read
+// once per request, however many leaves need consent. Nothing in the
+// evaluation writes grants (uses are counted after it), so they cannot change
+// between leaves.
+using Grants = std::vector<std::pair<std::string, v1::AuthorizationRecord>>;
+
 struct Env {
   const crypto::Suite& suite;
   const StateView& state;
   int64_t time_ms;
   const std::string& requester;
   const v1::ProofRequest& req;
+  mutable std::optional<Grants> grants;  // filled by the first consent check
 };
 
 struct NodeResult {
@@ -58,15 +65,28 @@ bool Covers(const Strings& granted, const Strings& needed) {
   return true;
 }
 
-Result<Check> FindConsent(const Env& env, const Strings& data_types) {
+Result<const Grants*> HolderGrants(const Env& env) {
+  if (env.grants) return &*env.grants;
   Bytes prefix = keys::HolderAuthPrefix(env.req.holder_ref(), env.requester);
   CL_ASSIGN_OR_RETURN(auto index, env.state.Scan(prefix, "", kMaxGrantCandidates));
-  std::optional<Check> first_failure;
+  Grants grants;
+  grants.reserve(index.size());
   for (const auto& [k, v] : index) {
     std::string grant_id = k.substr(prefix.size() + 8);
     CL_ASSIGN_OR_RETURN(auto rec,
                         GetRecord<v1::AuthorizationRecord>(env.state, keys::Auth(grant_id)));
     if (!rec) return Corruption("authorization index points to a missing grant " + grant_id);
+    grants.emplace_back(std::move(grant_id), std::move(*rec));
+  }
+  env.grants = std::move(grants);
+  return &*env.grants;
+}
+
+Result<Check> FindConsent(const Env& env, const Strings& data_types) {
+  CL_ASSIGN_OR_RETURN(const Grants* grants, HolderGrants(env));
+  std::optional<Check> first_failure;
+  for (const auto& [grant_id, record] : *grants) {
+    const v1::AuthorizationRecord* rec = &record;
     const auto& g = rec->grant();
     if (!Covers(g.data_types(), data_types)) continue;
     Check c;
@@ -343,7 +363,7 @@ Result<Outcome> ApplyProofRequest(TxContext& ctx, const v1::ProofRequest& p, v1:
   for (const auto& svc : services) permitted = permitted && Contains(svc.requesters(), requester);
   std::set<std::string> grants;
   bool approved = permitted;
-  Env env{ctx.suite, ctx.state, ctx.time_ms, requester, p};
+  Env env{ctx.suite, ctx.state, ctx.time_ms, requester, p, std::nullopt};
   for (const auto& svc : services) {
     auto* mv = v.add_matters();
     mv->set_service_code(svc.code());

@@ -14,6 +14,7 @@
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include "proto/records.pb.h"
@@ -215,6 +216,11 @@ RocksConfig MakeConfig(const StoreOptions& o, const std::shared_ptr<rocksdb::Cac
     // ago) miss the memtable, and without it each miss walks the skip list.
     cfo.memtable_prefix_bloom_size_ratio = 0.02;
     cfo.memtable_whole_key_filtering = true;
+    // Keys appended in order (raft log, receipts by height, history nodes per
+    // level) insert into the memtable next to the previous insert with the
+    // same first byte, instead of searching the skip list from the top.
+    if (i == kRaftLog || i == kReceipts || i == kHistory)
+      cfo.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
     // Hashes do not compress: the history tree and tx index skip compression.
     if (i == kHistory || i == kTxIndex) cfo.compression = rocksdb::kNoCompression;
     c.cfs.emplace_back(kCfNames[i], cfo);
