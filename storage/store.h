@@ -68,6 +68,10 @@ struct StoreOptions {
   bool sync_applies = true;
   // Shared LRU block cache for all column families.
   size_t block_cache_bytes = size_t{64} << 20;
+  // Bound on all column families' memtables together (RocksDB
+  // db_write_buffer_size); each column family flushes at a quarter of it.
+  // With the block cache, this bounds the store's memory.
+  size_t memtable_bytes = size_t{64} << 20;
   // Bound on open SST files (RocksDB max_open_files); -1 = unlimited.
   int max_open_files = 1024;
   // Open without write access: every write fails with FAILED_PRECONDITION.

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -14,7 +15,6 @@
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
-#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include "proto/records.pb.h"
@@ -192,9 +192,11 @@ RocksConfig MakeConfig(const StoreOptions& o, const std::shared_ptr<rocksdb::Cac
   c.db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   c.db.max_background_jobs = 2;
   c.db.keep_log_file_num = 4;
+  c.db.db_write_buffer_size = o.memtable_bytes;
   c.db.max_log_file_size = 8 << 20;
   for (size_t i = 0; i < kCfCount; ++i) {
     rocksdb::ColumnFamilyOptions cfo;
+    cfo.write_buffer_size = std::max<size_t>(o.memtable_bytes / 4, size_t{1} << 20);
     rocksdb::BlockBasedTableOptions t;
     t.block_cache = cache;
     t.checksum = rocksdb::kCRC32c;
@@ -216,11 +218,9 @@ RocksConfig MakeConfig(const StoreOptions& o, const std::shared_ptr<rocksdb::Cac
     // ago) miss the memtable, and without it each miss walks the skip list.
     cfo.memtable_prefix_bloom_size_ratio = 0.02;
     cfo.memtable_whole_key_filtering = true;
-    // Keys appended in order (raft log, receipts by height, history nodes per
-    // level) insert into the memtable next to the previous insert with the
-    // same first byte, instead of searching the skip list from the top.
-    if (i == kRaftLog || i == kReceipts || i == kHistory)
-      cfo.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
+    // (memtable_insert_with_hint_prefix_extractor for the in-order column
+    // families was tried: RocksDB 7.8 aborts on an assertion in the skip
+    // list when the raft log rewrites a suffix.)
     // Hashes do not compress: the history tree and tx index skip compression.
     if (i == kHistory || i == kTxIndex) cfo.compression = rocksdb::kNoCompression;
     c.cfs.emplace_back(kCfNames[i], cfo);
@@ -398,6 +398,8 @@ Result<std::unique_ptr<Core>> OpenCore(const std::string& path, const StoreOptio
   if (options.chain_id.empty()) return InvalidArgument("StoreOptions.chain_id is required");
   if (options.block_cache_bytes < (size_t{1} << 20))
     return InvalidArgument("StoreOptions.block_cache_bytes must be at least 1 MiB");
+  if (options.memtable_bytes < (size_t{4} << 20))
+    return InvalidArgument("StoreOptions.memtable_bytes must be at least 4 MiB");
   CL_ASSIGN_OR_RETURN(auto suite, crypto::MakeSuite(options.suite));
   auto core = std::make_unique<Core>();
   core->options = options;
