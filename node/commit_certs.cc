@@ -44,7 +44,8 @@ CommitCertCollector::CommitCertCollector(Options options,
       node_key_(node_key),
       store_cert_(std::move(store_cert)),
       broadcast_(std::move(broadcast)),
-      quorum_(options_.voters.size() / 2 + 1) {}
+      quorum_(options_.voters.size() / 2 + 1),
+      self_votes_(FindVoter(options_.self) != nullptr) {}
 
 const SignerInfo* CommitCertCollector::FindVoter(NodeId id) const {
   for (const auto& v : options_.voters)
@@ -68,7 +69,7 @@ void CommitCertCollector::OnApplied(Height height, const crypto::Digest& hash) {
     if (height > highest_applied_) highest_applied_ = height;
     Slot& slot = slots_[height];
     slot.local_hash = hash;
-    if (FindVoter(options_.self) != nullptr) slot.sigs[options_.self] = std::make_pair(hash, *sig);
+    if (self_votes_) slot.sigs[options_.self] = std::make_pair(hash, *sig);
     MaybeCertifyLocked(height, slot, &to_store);
     // Forget slots far below: their certificates are stored or never will be.
     while (!slots_.empty() &&
@@ -81,30 +82,53 @@ void CommitCertCollector::OnApplied(Height height, const crypto::Digest& hash) {
 
 void CommitCertCollector::OnGossip(NodeId from, ByteView payload) {
   v1::CommitCertificate gossip;
-  std::vector<std::pair<Height, Bytes>> to_store;
+  auto hash = crypto::Digest::FromBytes(
+      gossip.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ? gossip.block_hash() : "");
+  const SignerInfo* signer = FindVoter(from);
+  if (!hash || gossip.signatures_size() != 1 || gossip.signatures(0).node_id() != from.value() ||
+      signer == nullptr) {
+    std::lock_guard lock(mu_);
+    ++rejected_;
+    return;
+  }
+  const Height h(gossip.height());
   {
     std::lock_guard lock(mu_);
-    auto hash = crypto::Digest::FromBytes(gossip.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ? gossip.block_hash() : "");
-    const SignerInfo* signer = FindVoter(from);
-    if (!hash || gossip.signatures_size() != 1 || gossip.signatures(0).node_id() != from.value() ||
-        signer == nullptr ||
-        !suite_->Verify(signer->public_key, crypto::HeaderMessage(hash->view()),
-                        gossip.signatures(0).signature())) {
-      ++rejected_;
-      return;
-    }
-    const Height h(gossip.height());
     // Bound what we hold for blocks we have not applied yet (or long ago).
     if (h.value() + options_.max_pending_heights < highest_applied_.value() ||
         h.value() > highest_applied_.value() + options_.max_pending_heights) {
       ++rejected_;
       return;
     }
+    // A certificate carries a quorum, not every voter: once the height is
+    // certified, or a quorum for this hash is in hand (counting this node's
+    // own signature, made when it applies the block, if it votes), a further
+    // signature is not needed — neither verified (the costly part) nor kept.
+    auto it = slots_.find(h);
+    if (it != slots_.end()) {
+      const Slot& slot = it->second;
+      size_t same = 0;
+      for (const auto& [id, hs] : slot.sigs)
+        if (id != from && hs.first == *hash) ++same;
+      const bool own_to_come = self_votes_ && !slot.sigs.contains(options_.self);
+      if (slot.stored_with != 0 || same + (own_to_come ? 1 : 0) >= quorum_) return;
+    }
+  }
+  // Verified outside the lock: the raft thread signs under it.
+  if (!suite_->Verify(signer->public_key, crypto::HeaderMessage(hash->view()),
+                      gossip.signatures(0).signature())) {
+    std::lock_guard lock(mu_);
+    ++rejected_;
+    return;
+  }
+  std::vector<std::pair<Height, Bytes>> to_store;
+  {
+    std::lock_guard lock(mu_);
     Slot& slot = slots_[h];
     slot.sigs[from] = std::make_pair(*hash, gossip.signatures(0).signature());
     MaybeCertifyLocked(h, slot, &to_store);
   }
-  for (auto& [h, bytes] : to_store) (void)store_cert_(h, bytes);
+  for (auto& [height, bytes] : to_store) (void)store_cert_(height, bytes);
 }
 
 void CommitCertCollector::MaybeCertifyLocked(Height h, Slot& slot,
@@ -120,11 +144,10 @@ void CommitCertCollector::MaybeCertifyLocked(Height h, Slot& slot,
     s->set_signature(hs.second);
   }
   const size_t n = static_cast<size_t>(cert.signatures_size());
-  // Store at quorum, and again when every voter signed (a fuller certificate).
-  if (n < quorum_ || n <= slot.stored_with) return;
-  if (n != quorum_ && n != options_.voters.size()) return;
+  // Stored once, at quorum (OnGossip stops collecting for the height then).
+  if (n < quorum_ || slot.stored_with != 0) return;
   slot.stored_with = n;
-  if (n == quorum_) ++certified_;
+  ++certified_;
   out->emplace_back(h, cert.SerializeAsString());
 }
 

@@ -5,6 +5,10 @@
 //
 // The gossip payload is a certledger.v1.CommitCertificate carrying one
 // signature. Signatures are over crypto::HeaderMessage(block hash).
+// A node stores one certificate per height, with a quorum of signatures
+// (its own and the first peers' to arrive); signatures beyond a quorum are
+// dropped unverified, so a 3-node network checks one peer signature per
+// block, not two.
 //
 // Thread-safety: all methods are thread-safe.
 #pragma once
@@ -66,7 +70,7 @@ class CommitCertCollector {
   struct Slot {
     std::optional<crypto::Digest> local_hash;  // set once we applied the block
     std::map<NodeId, std::pair<crypto::Digest, Bytes>> sigs;  // signer → (hash, sig)
-    size_t stored_with = 0;  // signature count of the last stored certificate
+    size_t stored_with = 0;  // signature count of the stored certificate (0: none yet)
   };
   void MaybeCertifyLocked(Height h, Slot& slot, std::vector<std::pair<Height, Bytes>>* out);
   const SignerInfo* FindVoter(NodeId id) const;
@@ -77,6 +81,7 @@ class CommitCertCollector {
   const std::function<Status(Height, const Bytes&)> store_cert_;
   const std::function<void(const Bytes&)> broadcast_;
   const size_t quorum_;
+  const bool self_votes_;  // this node's own signature counts toward a quorum
 
   mutable std::mutex mu_;
   std::map<Height, Slot> slots_;

@@ -60,10 +60,52 @@ TEST_F(CommitCertsTest, QuorumOfSignaturesMakesAVerifiableCertificate) {
   collectors_[2]->OnApplied(Height(1), hash);
   DeliverAll();
   ASSERT_TRUE(stored_[3].contains(Height(1)));
+  EXPECT_TRUE(VerifyCommitCertificate(*suite_, stored_[3][Height(1)], Height(1), hash, voters_, 2).ok());
 
-  certledger::v1::CommitCertificate full;
-  ASSERT_TRUE(full.ParseFromString(stored_[1][Height(1)]));
-  EXPECT_EQ(full.signatures_size(), 3) << "a fuller certificate replaces the quorum one";
+  // One certificate per height, with a quorum: the third signature is
+  // neither verified nor stored.
+  for (uint64_t id = 1; id <= 3; ++id) {
+    certledger::v1::CommitCertificate cert;
+    ASSERT_TRUE(cert.ParseFromString(stored_[id][Height(1)]));
+    EXPECT_EQ(cert.signatures_size(), 2) << "node " << id;
+    EXPECT_EQ(collectors_[id - 1]->certified(), 1u);
+  }
+}
+
+TEST_F(CommitCertsTest, SignaturesBeyondAQuorumAreNotVerified) {
+  const crypto::Digest hash = suite_->Hash("header 4");
+  collectors_[0]->OnApplied(Height(4), hash);
+  certledger::v1::CommitCertificate g;
+  g.set_height(4);
+  g.set_block_hash(hash.ToBytes());
+  auto* s = g.add_signatures();
+  s->set_node_id(2);
+  s->set_signature(suite_->Sign(keys_[1].secret_key, crypto::HeaderMessage(hash.view())).value());
+  collectors_[0]->OnGossip(NodeId(2), g.SerializeAsString());
+  ASSERT_TRUE(stored_[1].contains(Height(4)));
+  // Node 3's signature arrives after the quorum: even a bad one is dropped
+  // without a check (and without counting as rejected, since it was never checked).
+  s->set_node_id(3);
+  s->set_signature(Bytes(64, 'x'));
+  collectors_[0]->OnGossip(NodeId(3), g.SerializeAsString());
+  EXPECT_EQ(collectors_[0]->rejected(), 0u);
+  EXPECT_TRUE(VerifyCommitCertificate(*suite_, stored_[1][Height(4)], Height(4), hash, voters_, 2).ok());
+  // Before this node applies a height, it keeps one peer signature besides
+  // the one it will make itself, and drops the rest unchecked.
+  collectors_[0]->OnGossip(NodeId(3), g.SerializeAsString());  // for height 4: dropped
+  g.set_height(5);
+  const crypto::Digest h5 = suite_->Hash("header 5");
+  g.set_block_hash(h5.ToBytes());
+  s->set_node_id(2);
+  s->set_signature(suite_->Sign(keys_[1].secret_key, crypto::HeaderMessage(h5.view())).value());
+  collectors_[0]->OnGossip(NodeId(2), g.SerializeAsString());
+  s->set_node_id(3);
+  s->set_signature(Bytes(64, 'x'));
+  collectors_[0]->OnGossip(NodeId(3), g.SerializeAsString());
+  EXPECT_EQ(collectors_[0]->rejected(), 0u);
+  collectors_[0]->OnApplied(Height(5), h5);
+  ASSERT_TRUE(stored_[1].contains(Height(5)));
+  EXPECT_TRUE(VerifyCommitCertificate(*suite_, stored_[1][Height(5)], Height(5), h5, voters_, 2).ok());
 }
 
 TEST_F(CommitCertsTest, ForgedOrMismatchedSignaturesNeverCount) {
@@ -110,7 +152,8 @@ TEST_F(CommitCertsTest, VerifyRejectsTamperedCertificates) {
   *dup.add_signatures() = c.signatures(0);
   EXPECT_EQ(VerifyCommitCertificate(*suite_, dup.SerializeAsString(), Height(2), hash, voters_, 2).code(),
             Code::kUnauthenticated);
-  // A flipped bit in a signature drops it below... all three were there; flip two.
+  // A flipped bit in a signature drops it below the quorum.
+  ASSERT_EQ(c.signatures_size(), 2);
   certledger::v1::CommitCertificate bad = c;
   for (int i = 0; i < 2; ++i) (*bad.mutable_signatures(i)->mutable_signature())[0] ^= 1;
   EXPECT_FALSE(VerifyCommitCertificate(*suite_, bad.SerializeAsString(), Height(2), hash, voters_, 2).ok());
