@@ -177,6 +177,68 @@ TEST_F(HttpServerTest, MalformedRequestsGet400AndDoNotHurt) {
   EXPECT_EQ(Call(port_, Get("/v1/blocks/latest")).status, 200);
 }
 
+// The response head is written by the server itself (not Beast's
+// serializer): the status line with its reason, Server, Content-Type, the
+// handler's extra headers, Content-Length, and Connection as HTTP/1.1 and
+// HTTP/1.0 clients expect it.
+TEST_F(HttpServerTest, ResponseHeadsCarryTheFieldsAndConnectionSemanticsOfEachHttpVersion) {
+  Router router = EchoRouter();
+  router.Handle("GET", "/busy", [](Request, Responder resp) {
+    Response r = Response::Json(429, "{}");
+    r.headers.emplace_back("Retry-After", "1");
+    resp.Respond(std::move(r));
+  });
+  StartServer(std::move(router));
+  struct Case {
+    const char* name;
+    std::string request;
+    std::string status_line;
+    std::string content_type;
+    std::string connection;  // "" = no Connection field
+    bool stays_open;
+    std::string retry_after;
+  };
+  const Case cases[] = {
+      {"1.1 keep-alive", Get("/v1/blocks/latest"), "HTTP/1.1 200 OK", "text/plain; charset=utf-8", "", true, ""},
+      {"1.1 close", Get("/v1/blocks/latest", "Connection: close\r\n"), "HTTP/1.1 200 OK",
+       "text/plain; charset=utf-8", "close", false, ""},
+      {"1.0 default close", "GET /v1/blocks/latest HTTP/1.0\r\nHost: t\r\n\r\n", "HTTP/1.0 200 OK",
+       "text/plain; charset=utf-8", "", false, ""},
+      {"1.0 keep-alive", "GET /v1/blocks/latest HTTP/1.0\r\nHost: t\r\nConnection: keep-alive\r\n\r\n",
+       "HTTP/1.0 200 OK", "text/plain; charset=utf-8", "keep-alive", true, ""},
+      {"extra header and reason", Get("/busy"), "HTTP/1.1 429 Too Many Requests", "application/json", "", true, "1"},
+      {"unknown route", Get("/nothing"), "HTTP/1.1 404 Not Found", "application/json", "", true, ""},
+  };
+  for (const Case& c : cases) {
+    RawSocket s(port_);
+    ASSERT_TRUE(s.Write(c.request)) << c.name;
+    std::string head, ch;
+    while (head.size() < 4 || head.compare(head.size() - 4, 4, "\r\n\r\n") != 0) {
+      ASSERT_TRUE(s.ReadExact(1, &ch, 5s)) << c.name;
+      head += ch;
+    }
+    EXPECT_EQ(head.substr(0, head.find("\r\n")), c.status_line) << c.name;
+    auto field = [&](const std::string& name) -> std::string {
+      const size_t at = head.find("\r\n" + name + ": ");
+      if (at == std::string::npos) return "";
+      const size_t from = at + 4 + name.size();
+      return head.substr(from, head.find("\r\n", from) - from);
+    };
+    EXPECT_EQ(field("Server"), "certledger") << c.name;
+    EXPECT_EQ(field("Content-Type"), c.content_type) << c.name;
+    EXPECT_EQ(field("Connection"), c.connection) << c.name;
+    EXPECT_EQ(field("Retry-After"), c.retry_after) << c.name;
+    std::string body;
+    ASSERT_TRUE(s.ReadExact(std::stoul(field("Content-Length")), &body, 5s)) << c.name;
+    if (c.stays_open) {
+      ASSERT_TRUE(s.Write(Get("/v1/blocks/latest"))) << c.name;
+      EXPECT_EQ(ReadReply(s).body, "latest") << c.name;
+    } else {
+      EXPECT_TRUE(s.ClosedByPeer(2s)) << c.name;
+    }
+  }
+}
+
 TEST_F(HttpServerTest, KeepAliveServesManyRequestsOnOneConnection) {
   StartServer(EchoRouter());
   RawSocket s(port_);
