@@ -6,6 +6,8 @@
 //   certledger-bench --local --clients 1 --duration 10             (single-client latency)
 //   certledger-bench --local --rate 2000 --duration 10             (open loop)
 //   certledger-bench --local --mode query --preload 10000 --clients 64
+//   certledger-bench --local --local-dir /tmp/net-1m --mode query --bulk --preload 1000000 --restart
+//                                                   (bulk-loaded corpus, kept for later runs; bulk_load.h)
 //   certledger-bench --net DIR [--url http://127.0.0.1:8101 ...]   (a running network)
 //   certledger-bench --target etcd --url http://127.0.0.1:2379 --clients 100 --value-bytes 300
 //
