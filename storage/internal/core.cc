@@ -193,6 +193,10 @@ RocksConfig MakeConfig(const StoreOptions& o, const std::shared_ptr<rocksdb::Cac
   c.db.max_background_jobs = 2;
   c.db.keep_log_file_num = 4;
   c.db.db_write_buffer_size = o.memtable_bytes;
+  // Column families written rarely (raft state, meta) would otherwise keep
+  // every WAL file alive until they flush; past this size RocksDB flushes
+  // them, so the WAL a crash restart replays stays small.
+  c.db.max_total_wal_size = 2 * o.memtable_bytes;
   c.db.max_log_file_size = 8 << 20;
   for (size_t i = 0; i < kCfCount; ++i) {
     rocksdb::ColumnFamilyOptions cfo;
