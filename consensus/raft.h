@@ -181,13 +181,15 @@ class RawNode {
 // Moves out of `rd` the messages that may leave before rd is persisted: the
 // appends and heartbeats of a node that leads before and after this Ready
 // (`role` is its role when GetReady was called; a Ready that changes the
-// role keeps every message). The leader then writes its log in parallel with
-// its followers (Raft thesis §10.2.1) — one disk write on the commit path
-// instead of two. This is safe because the leader counts its own entries
-// toward a commit only at Advance, after they are durable, and because a
-// leader's term and vote became durable before it could win. Everything else
-// (votes, append responses, anything a follower sends) stays in rd.messages,
-// to be sent after the persist. The relative order of each group is kept.
-std::vector<raft::Message> TakeMessagesSendableBeforePersist(Ready& rd, StateRole role);
+// role keeps every message), and only those of `durable_term`, the term of
+// the hard state already durable on this node. The leader then writes its log
+// in parallel with its followers (Raft thesis §10.2.1) — one disk write on the
+// commit path instead of two. This is safe because the leader counts its own
+// entries toward a commit only at Advance, after they are durable, and no
+// message of a term not yet durable leaves. Everything else (votes, append
+// responses, anything a follower sends) stays in rd.messages, to be sent after
+// the persist. The relative order of each group is kept.
+std::vector<raft::Message> TakeMessagesSendableBeforePersist(Ready& rd, StateRole role,
+                                                             uint64_t durable_term);
 
 }  // namespace cl::consensus

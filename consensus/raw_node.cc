@@ -263,12 +263,14 @@ Result<std::unique_ptr<RawNode>> RawNode::Create(Config config) {
   return std::unique_ptr<RawNode>(new RawNodeImpl(std::move(r)));
 }
 
-std::vector<raft::Message> TakeMessagesSendableBeforePersist(Ready& rd, StateRole role) {
+std::vector<raft::Message> TakeMessagesSendableBeforePersist(Ready& rd, StateRole role,
+                                                             uint64_t durable_term) {
   std::vector<raft::Message> early;
   if (role != StateRole::kLeader || rd.soft_state) return early;
   std::vector<raft::Message> late;
   for (raft::Message& m : rd.messages) {
-    const bool append = m.type() == raft::MSG_APP || m.type() == raft::MSG_HEARTBEAT;
+    const bool append = (m.type() == raft::MSG_APP || m.type() == raft::MSG_HEARTBEAT) &&
+                        m.term() == durable_term;
     (append ? early : late).push_back(std::move(m));
   }
   rd.messages = std::move(late);

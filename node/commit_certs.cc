@@ -77,7 +77,7 @@ void CommitCertCollector::OnApplied(Height height, const crypto::Digest& hash) {
       slots_.erase(slots_.begin());
   }
   broadcast_(gossip.SerializeAsString());
-  for (auto& [h, bytes] : to_store) (void)store_cert_(h, bytes);
+  StoreAll(to_store);
 }
 
 void CommitCertCollector::OnGossip(NodeId from, ByteView payload) {
@@ -104,17 +104,21 @@ void CommitCertCollector::OnGossip(NodeId from, ByteView payload) {
     // certified, or a quorum for this hash is in hand (counting this node's
     // own signature, made when it applies the block, if it votes), a further
     // signature is not needed — neither verified (the costly part) nor kept.
+    // A peer's first valid signature for a height is the one kept: a second
+    // one (another hash) must not replace what was counted.
     auto it = slots_.find(h);
     if (it != slots_.end()) {
       const Slot& slot = it->second;
+      if (slot.stored_with != 0 || slot.sigs.contains(from)) return;
       size_t same = 0;
       for (const auto& [id, hs] : slot.sigs)
-        if (id != from && hs.first == *hash) ++same;
-      const bool own_to_come = self_votes_ && !slot.sigs.contains(options_.self);
-      if (slot.stored_with != 0 || same + (own_to_come ? 1 : 0) >= quorum_) return;
+        if (hs.first == *hash) ++same;
+      const bool own_to_come = self_votes_ && !slot.local_hash;
+      if (!slot.local_hash && same + (own_to_come ? 1 : 0) >= quorum_) return;
     }
   }
-  // Verified outside the lock: the raft thread signs under it.
+  // Verified outside the lock, so that OnApplied (on the raft thread) never
+  // waits behind a verification.
   if (!suite_->Verify(signer->public_key, crypto::HeaderMessage(hash->view()),
                       gossip.signatures(0).signature())) {
     std::lock_guard lock(mu_);
@@ -125,10 +129,23 @@ void CommitCertCollector::OnGossip(NodeId from, ByteView payload) {
   {
     std::lock_guard lock(mu_);
     Slot& slot = slots_[h];
-    slot.sigs[from] = std::make_pair(*hash, gossip.signatures(0).signature());
+    slot.sigs.try_emplace(from, *hash, gossip.signatures(0).signature());
     MaybeCertifyLocked(h, slot, &to_store);
   }
-  for (auto& [height, bytes] : to_store) (void)store_cert_(height, bytes);
+  StoreAll(to_store);
+}
+
+void CommitCertCollector::StoreAll(const std::vector<std::pair<Height, Bytes>>& certs) {
+  for (const auto& [height, bytes] : certs) {
+    if (store_cert_(height, bytes).ok()) continue;
+    // Not stored (a write error, a snapshot being installed): the next
+    // signature to arrive for the height tries again.
+    std::lock_guard lock(mu_);
+    if (auto it = slots_.find(height); it != slots_.end() && it->second.stored_with != 0) {
+      it->second.stored_with = 0;
+      --certified_;
+    }
+  }
 }
 
 void CommitCertCollector::MaybeCertifyLocked(Height h, Slot& slot,

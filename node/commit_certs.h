@@ -73,6 +73,8 @@ class CommitCertCollector {
     size_t stored_with = 0;  // signature count of the stored certificate (0: none yet)
   };
   void MaybeCertifyLocked(Height h, Slot& slot, std::vector<std::pair<Height, Bytes>>* out);
+  // Stores certificates made under the lock; one that fails is made again later.
+  void StoreAll(const std::vector<std::pair<Height, Bytes>>& certs);
   const SignerInfo* FindVoter(NodeId id) const;
 
   const Options options_;

@@ -35,6 +35,8 @@ Result<std::unique_ptr<RaftDriver>> RaftDriver::Create(RaftDriverOptions options
   CL_ASSIGN_OR_RETURN(d->raw_, consensus::RawNode::Create(cfg));
   if (auto snap = store.raft_log().Snapshot(); snap.ok())
     d->snapshot_index_ = RaftIndex(snap->metadata().index());
+  if (auto init = store.raft_log().GetInitialState(); init.ok())
+    d->durable_term_ = init->hard_state.term();
   if (o.metrics != nullptr) {
     d->apply_seconds_ = &o.metrics->GetHistogram(
         "certledger_apply_seconds", "Time to apply one block (verify, execute, atomic write)",
@@ -316,6 +318,7 @@ void RaftDriver::HandleReady() {
     Status s = store.InstallSnapshot(*pending_install_, hs);
     pending_install_.reset();
     if (!s.ok()) return Fail(s.WithContext("installing snapshot " + std::to_string(index)));
+    durable_term_ = hs.term();
     snapshot_index_ = RaftIndex(index);
     {
       std::lock_guard lock(mu_);
@@ -329,13 +332,15 @@ void RaftDriver::HandleReady() {
   }
   // A leader's appends leave now, so its own disk write overlaps the
   // followers' (Raft thesis §10.2.1; raft.h says why this is safe).
-  for (const raftpb::Message& m : consensus::TakeMessagesSendableBeforePersist(rd, role_))
+  for (const raftpb::Message& m :
+       consensus::TakeMessagesSendableBeforePersist(rd, role_, durable_term_))
     hooks_.send(m);
   if (rd.hard_state || !rd.entries.empty()) {
     const auto t0 = std::chrono::steady_clock::now();
     Status s = store.raft_log().Persist(rd.hard_state ? &*rd.hard_state : nullptr, rd.entries,
                                         rd.must_sync);
     if (!s.ok()) return Fail(s.WithContext("persisting raft state"));
+    if (rd.hard_state) durable_term_ = rd.hard_state->term();
     if (persist_seconds_ != nullptr)
       persist_seconds_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }

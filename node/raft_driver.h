@@ -198,6 +198,7 @@ class RaftDriver {
   NodeId transfer_target_;
   uint64_t conf_seq_ = 0;
   consensus::StateRole role_ = consensus::StateRole::kFollower;  // as of the last Ready
+  uint64_t durable_term_ = 0;  // term of the last persisted hard state
   size_t inflight_batches_ = 0;
   RaftIndex last_proposed_index_;
   bool failed_ = false;

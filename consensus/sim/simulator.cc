@@ -384,7 +384,9 @@ class Simulation {
     // 2. A leader's appends leave before its own write is durable, as the
     //    node's driver does (Raft thesis §10.2.1); everything else is sent
     //    after the sync (the buggy driver sends it first).
-    const std::vector<raft::Message> early = TakeMessagesSendableBeforePersist(rd, st.soft_state.role);
+    const uint64_t durable_term = n.disk->storage().GetInitialState()->hard_state.term();
+    const std::vector<raft::Message> early =
+        TakeMessagesSendableBeforePersist(rd, st.soft_state.role, durable_term);
     CL_RETURN_IF_ERROR(Send(n, early));
     if (!early.empty() && MaybeCrashInReady(n, "after a leader's appends, before sync"))
       return Status::Ok();

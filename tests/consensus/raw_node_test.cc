@@ -96,11 +96,12 @@ TEST(RawNodeTest, SingleNodeElectsItselfAndCommitsAfterPersisting) {
 }
 
 TEST(RawNodeTest, OnlyASteadyLeadersAppendsLeaveBeforePersist) {
-  auto msg = [](raft::MessageType t, uint64_t to) {
+  auto msg = [](raft::MessageType t, uint64_t to, uint64_t term = 2) {
     raft::Message m;
     m.set_type(t);
     m.set_from(1);
     m.set_to(to);
+    m.set_term(term);
     return m;
   };
   auto types = [](const std::vector<raft::Message>& ms) {
@@ -125,13 +126,21 @@ TEST(RawNodeTest, OnlyASteadyLeadersAppendsLeaveBeforePersist) {
       {"candidate: nothing", StateRole::kCandidate, false, "",
        "MSG_APP>2 MSG_TIMEOUT_NOW>2 MSG_HEARTBEAT>3 MSG_READ_INDEX_RESP>3 MSG_APP>3 "},
   };
+  {
+    SCOPED_TRACE("an append of a term not yet durable waits");
+    Ready rd;
+    rd.messages = {msg(raft::MSG_APP, 2, 3), msg(raft::MSG_HEARTBEAT, 3, 2)};
+    const std::vector<raft::Message> early = TakeMessagesSendableBeforePersist(rd, StateRole::kLeader, 2);
+    EXPECT_EQ(types(early), "MSG_HEARTBEAT>3 ");
+    EXPECT_EQ(types(rd.messages), "MSG_APP>2 ");
+  }
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     Ready rd;
     rd.messages = {msg(raft::MSG_APP, 2), msg(raft::MSG_TIMEOUT_NOW, 2), msg(raft::MSG_HEARTBEAT, 3),
                    msg(raft::MSG_READ_INDEX_RESP, 3), msg(raft::MSG_APP, 3)};
     if (c.role_changes) rd.soft_state = SoftState{.lead = NodeId(1), .role = c.role};
-    const std::vector<raft::Message> early = TakeMessagesSendableBeforePersist(rd, c.role);
+    const std::vector<raft::Message> early = TakeMessagesSendableBeforePersist(rd, c.role, 2);
     EXPECT_EQ(types(early), c.early);
     EXPECT_EQ(types(rd.messages), c.late);
   }

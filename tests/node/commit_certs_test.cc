@@ -21,6 +21,10 @@ class CommitCertsTest : public ::testing::Test {
           CommitCertCollector::Options{.self = NodeId(id), .voters = voters_}, suite_,
           keys_[id - 1].secret_key,
           [this, id](Height h, const Bytes& cert) {
+            if (failing_stores_ > 0) {
+              --failing_stores_;
+              return IoError("disk full");
+            }
             stored_[id][h] = cert;
             return Status::Ok();
           },
@@ -37,12 +41,27 @@ class CommitCertsTest : public ::testing::Test {
     }
   }
 
+  // One node's gossip: `sig` claimed by `signer` over block `hash` at height `h`.
+  static Bytes Gossip(uint64_t h, const crypto::Digest& hash, uint64_t signer, const Bytes& sig) {
+    certledger::v1::CommitCertificate g;
+    g.set_height(h);
+    g.set_block_hash(hash.ToBytes());
+    auto* s = g.add_signatures();
+    s->set_node_id(signer);
+    s->set_signature(sig);
+    return g.SerializeAsString();
+  }
+  Bytes SignedBy(uint64_t node, const crypto::Digest& hash) const {
+    return suite_->Sign(keys_[node - 1].secret_key, crypto::HeaderMessage(hash.view())).value();
+  }
+
   std::shared_ptr<const crypto::Suite> suite_;
   std::vector<crypto::KeyPair> keys_;
   std::vector<SignerInfo> voters_;
   std::vector<std::unique_ptr<CommitCertCollector>> collectors_;
   std::vector<std::pair<NodeId, Bytes>> outbox_;
   std::map<uint64_t, std::map<Height, Bytes>> stored_;
+  int failing_stores_ = 0;  // the next this many certificate writes fail
 };
 
 TEST_F(CommitCertsTest, QuorumOfSignaturesMakesAVerifiableCertificate) {
@@ -73,39 +92,51 @@ TEST_F(CommitCertsTest, QuorumOfSignaturesMakesAVerifiableCertificate) {
 }
 
 TEST_F(CommitCertsTest, SignaturesBeyondAQuorumAreNotVerified) {
-  const crypto::Digest hash = suite_->Hash("header 4");
-  collectors_[0]->OnApplied(Height(4), hash);
-  certledger::v1::CommitCertificate g;
-  g.set_height(4);
-  g.set_block_hash(hash.ToBytes());
-  auto* s = g.add_signatures();
-  s->set_node_id(2);
-  s->set_signature(suite_->Sign(keys_[1].secret_key, crypto::HeaderMessage(hash.view())).value());
-  collectors_[0]->OnGossip(NodeId(2), g.SerializeAsString());
+  const Bytes bad_sig(64, 'x');
+  const crypto::Digest h4 = suite_->Hash("header 4");
+  collectors_[0]->OnApplied(Height(4), h4);
+  collectors_[0]->OnGossip(NodeId(2), Gossip(4, h4, 2, SignedBy(2, h4)));
   ASSERT_TRUE(stored_[1].contains(Height(4)));
   // Node 3's signature arrives after the quorum: even a bad one is dropped
   // without a check (and without counting as rejected, since it was never checked).
-  s->set_node_id(3);
-  s->set_signature(Bytes(64, 'x'));
-  collectors_[0]->OnGossip(NodeId(3), g.SerializeAsString());
+  collectors_[0]->OnGossip(NodeId(3), Gossip(4, h4, 3, bad_sig));
   EXPECT_EQ(collectors_[0]->rejected(), 0u);
-  EXPECT_TRUE(VerifyCommitCertificate(*suite_, stored_[1][Height(4)], Height(4), hash, voters_, 2).ok());
+  EXPECT_TRUE(VerifyCommitCertificate(*suite_, stored_[1][Height(4)], Height(4), h4, voters_, 2).ok());
   // Before this node applies a height, it keeps one peer signature besides
   // the one it will make itself, and drops the rest unchecked.
-  collectors_[0]->OnGossip(NodeId(3), g.SerializeAsString());  // for height 4: dropped
-  g.set_height(5);
   const crypto::Digest h5 = suite_->Hash("header 5");
-  g.set_block_hash(h5.ToBytes());
-  s->set_node_id(2);
-  s->set_signature(suite_->Sign(keys_[1].secret_key, crypto::HeaderMessage(h5.view())).value());
-  collectors_[0]->OnGossip(NodeId(2), g.SerializeAsString());
-  s->set_node_id(3);
-  s->set_signature(Bytes(64, 'x'));
-  collectors_[0]->OnGossip(NodeId(3), g.SerializeAsString());
+  collectors_[0]->OnGossip(NodeId(2), Gossip(5, h5, 2, SignedBy(2, h5)));
+  collectors_[0]->OnGossip(NodeId(3), Gossip(5, h5, 3, bad_sig));
   EXPECT_EQ(collectors_[0]->rejected(), 0u);
   collectors_[0]->OnApplied(Height(5), h5);
   ASSERT_TRUE(stored_[1].contains(Height(5)));
   EXPECT_TRUE(VerifyCommitCertificate(*suite_, stored_[1][Height(5)], Height(5), h5, voters_, 2).ok());
+}
+
+TEST_F(CommitCertsTest, APeersSecondSignatureDoesNotReplaceItsFirst) {
+  const crypto::Digest h6 = suite_->Hash("header 6");
+  const crypto::Digest other = suite_->Hash("forked header 6");
+  collectors_[0]->OnGossip(NodeId(2), Gossip(6, h6, 2, SignedBy(2, h6)));
+  // Node 2 plus node 1's own signature to come make a quorum: node 3's is dropped.
+  collectors_[0]->OnGossip(NodeId(3), Gossip(6, h6, 3, SignedBy(3, h6)));
+  // A faulty node 2 then signs another block at the same height: ignored.
+  collectors_[0]->OnGossip(NodeId(2), Gossip(6, other, 2, SignedBy(2, other)));
+  collectors_[0]->OnApplied(Height(6), h6);
+  ASSERT_TRUE(stored_[1].contains(Height(6)));
+  EXPECT_TRUE(VerifyCommitCertificate(*suite_, stored_[1][Height(6)], Height(6), h6, voters_, 2).ok());
+}
+
+TEST_F(CommitCertsTest, AFailedStoreIsTriedAgainWithTheNextSignature) {
+  const crypto::Digest h8 = suite_->Hash("header 8");
+  collectors_[0]->OnApplied(Height(8), h8);
+  failing_stores_ = 1;
+  collectors_[0]->OnGossip(NodeId(2), Gossip(8, h8, 2, SignedBy(2, h8)));
+  EXPECT_FALSE(stored_[1].contains(Height(8)));
+  EXPECT_EQ(collectors_[0]->certified(), 0u);
+  collectors_[0]->OnGossip(NodeId(3), Gossip(8, h8, 3, SignedBy(3, h8)));
+  ASSERT_TRUE(stored_[1].contains(Height(8)));
+  EXPECT_TRUE(VerifyCommitCertificate(*suite_, stored_[1][Height(8)], Height(8), h8, voters_, 2).ok());
+  EXPECT_EQ(collectors_[0]->certified(), 1u);
 }
 
 TEST_F(CommitCertsTest, ForgedOrMismatchedSignaturesNeverCount) {
@@ -115,21 +146,15 @@ TEST_F(CommitCertsTest, ForgedOrMismatchedSignaturesNeverCount) {
   outbox_.clear();
   // Node 2 signed another block at the same height: it must not complete a
   // certificate for node 1's block.
-  certledger::v1::CommitCertificate g;
-  g.set_height(7);
-  g.set_block_hash(other.ToBytes());
-  auto* s = g.add_signatures();
-  s->set_node_id(2);
-  s->set_signature(suite_->Sign(keys_[1].secret_key, crypto::HeaderMessage(other.view())).value());
-  collectors_[0]->OnGossip(NodeId(2), g.SerializeAsString());
+  collectors_[0]->OnGossip(NodeId(2), Gossip(7, other, 2, SignedBy(2, other)));
   EXPECT_FALSE(stored_[1].contains(Height(7)));
-  // A signature by node 3's key claimed as node 2's: rejected.
-  g.set_block_hash(hash.ToBytes());
-  s->set_signature(suite_->Sign(keys_[2].secret_key, crypto::HeaderMessage(hash.view())).value());
-  collectors_[0]->OnGossip(NodeId(2), g.SerializeAsString());
+  // A signature by node 2's key claimed as node 3's: rejected.
+  collectors_[0]->OnGossip(NodeId(3), Gossip(7, hash, 3, SignedBy(2, hash)));
   // Gossip claiming to come from someone else than the link's peer: rejected.
-  collectors_[0]->OnGossip(NodeId(3), g.SerializeAsString());
+  collectors_[0]->OnGossip(NodeId(3), Gossip(7, hash, 2, SignedBy(2, hash)));
   collectors_[0]->OnGossip(NodeId(2), "garbage");
+  // Node 2 signing again, now node 1's block: its first signature stands.
+  collectors_[0]->OnGossip(NodeId(2), Gossip(7, hash, 2, SignedBy(2, hash)));
   EXPECT_FALSE(stored_[1].contains(Height(7)));
   EXPECT_EQ(collectors_[0]->rejected(), 3u);
 }
