@@ -567,6 +567,9 @@ void Connection::SendResponse(uint64_t seq, Response r) {
   const bool protocol_error = close_after_response_ && route_ == "unmatched";
   const std::array<asio::const_buffer, 2> bufs{asio::buffer(out_head_), asio::buffer(out_body_)};
   asio::async_write(stream_, bufs, [self = shared_from_this(), keep, protocol_error](error_code ec, size_t) {
+    // An idle keep-alive connection must not hold on to a large answer (a
+    // block can be megabytes, times hundreds of connections).
+    if (self->out_body_.capacity() > (size_t{64} << 10)) std::string().swap(self->out_body_);
     if (ec || self->state_ == State::kClosed) return self->Close();
     if (!keep) return protocol_error ? self->Linger() : self->Close();
     self->DoRead();
