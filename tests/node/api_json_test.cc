@@ -62,7 +62,9 @@ v1::CertificateRecord Anchored() {
   v1::CertificateRecord r;
   v1::AnchorCertificate* a = r.mutable_anchor();
   a->set_cert_id("MARRIAGE-330100-2026-000123");
-  a->set_doc_hash(std::string("\x01\xfe\xff\x00\x80 doc hash bytes....", 32));
+  std::string doc_hash("\x01\xfe\xff\x00\x80", 5);  // bytes base64 must carry as they are
+  doc_hash.resize(32, 'h');
+  a->set_doc_hash(doc_hash);
   a->set_type_code("MARRIAGE");
   a->set_holder_ref(std::string(32, '\xab'));
   a->set_issuer("CAB");
