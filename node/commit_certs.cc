@@ -109,7 +109,7 @@ void CommitCertCollector::OnGossip(NodeId from, ByteView payload) {
     auto it = slots_.find(h);
     if (it != slots_.end()) {
       const Slot& slot = it->second;
-      if (slot.stored_with != 0 || slot.sigs.contains(from)) return;
+      if (slot.stored || slot.sigs.contains(from)) return;
       size_t same = 0;
       for (const auto& [id, hs] : slot.sigs)
         if (hs.first == *hash) ++same;
@@ -141,8 +141,8 @@ void CommitCertCollector::StoreAll(const std::vector<std::pair<Height, Bytes>>& 
     // Not stored (a write error, a snapshot being installed): the next
     // signature to arrive for the height tries again.
     std::lock_guard lock(mu_);
-    if (auto it = slots_.find(height); it != slots_.end() && it->second.stored_with != 0) {
-      it->second.stored_with = 0;
+    if (auto it = slots_.find(height); it != slots_.end() && it->second.stored) {
+      it->second.stored = false;
       --certified_;
     }
   }
@@ -162,8 +162,8 @@ void CommitCertCollector::MaybeCertifyLocked(Height h, Slot& slot,
   }
   const size_t n = static_cast<size_t>(cert.signatures_size());
   // Stored once, at quorum (OnGossip stops collecting for the height then).
-  if (n < quorum_ || slot.stored_with != 0) return;
-  slot.stored_with = n;
+  if (n < quorum_ || slot.stored) return;
+  slot.stored = true;
   ++certified_;
   out->emplace_back(h, cert.SerializeAsString());
 }

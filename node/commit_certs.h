@@ -70,7 +70,7 @@ class CommitCertCollector {
   struct Slot {
     std::optional<crypto::Digest> local_hash;  // set once we applied the block
     std::map<NodeId, std::pair<crypto::Digest, Bytes>> sigs;  // signer → (hash, sig)
-    size_t stored_with = 0;  // signature count of the stored certificate (0: none yet)
+    bool stored = false;  // a certificate for the height is stored
   };
   void MaybeCertifyLocked(Height h, Slot& slot, std::vector<std::pair<Height, Bytes>>* out);
   // Stores certificates made under the lock; one that fails is made again later.

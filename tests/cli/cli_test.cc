@@ -565,23 +565,8 @@ TEST_F(CliTest, NodeRegisteredByGovernanceJoinsAndIsPromoted) {
 // --suite elsewhere, or an unknown suite, is a usage error (exit 2).
 TEST(NodeDevTest, DevNetworkOnEitherSuiteAndSuiteMisuseExitsTwo) {
   auto run_node = [](const std::vector<std::string>& args, bool wait) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      (void)!std::freopen("/dev/null", "w", stdout);
-      (void)!std::freopen("/dev/null", "w", stderr);
-      std::vector<char*> argv;
-      const std::string bin = BinDir() + "/certledger-node";
-      argv.push_back(const_cast<char*>(bin.c_str()));
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::alarm(60);
-      ::execv(bin.c_str(), argv.data());
-      ::_exit(127);
-    }
-    if (!wait) return static_cast<int>(pid);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    const pid_t pid = SpawnBinary("certledger-node", args, "/dev/null", "/dev/null");
+    return wait ? WaitExit(pid) : static_cast<int>(pid);
   };
   EXPECT_EQ(run_node({"--suite", "sm2-sm3"}, true), 2);
   EXPECT_EQ(run_node({"--dev", "--suite", "rsa"}, true), 2);
@@ -601,9 +586,7 @@ TEST(NodeDevTest, DevNetworkOnEitherSuiteAndSuiteMisuseExitsTwo) {
     }, std::chrono::seconds(20)));
     EXPECT_EQ(st.suite(), suite);
     ::kill(pid, SIGTERM);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "graceful stop";
+    EXPECT_EQ(WaitExit(pid), 0) << "graceful stop";
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   }

@@ -38,22 +38,20 @@ struct CliResult {
   std::string err;  // stderr
 };
 
-// Runs `certledger ARGS` with `env` (NAME=VALUE) added; at most 60 s.
-inline CliResult RunCli(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
-                        const std::string& stdin_file = "") {
-  static std::atomic<int> counter{0};
-  const std::string tag = std::to_string(::getpid()) + "-" + std::to_string(counter++);
-  const std::string out_file = "/tmp/cl-cli-out-" + tag, err_file = "/tmp/cl-cli-err-" + tag;
+// Starts BinDir()/`binary` ARGS with stdout and stderr to the files named
+// (stdin from `stdin_file` if given) and `env` (NAME=VALUE) added; the
+// child is killed by SIGALRM after 60 s.
+inline pid_t SpawnBinary(const std::string& binary, const std::vector<std::string>& args,
+                         const std::string& out_file, const std::string& err_file,
+                         const std::vector<std::string>& env = {}, const std::string& stdin_file = "") {
   pid_t pid = ::fork();
   if (pid == 0) {
     for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-    FILE* o = std::freopen(out_file.c_str(), "w", stdout);
-    FILE* e = std::freopen(err_file.c_str(), "w", stderr);
+    (void)!std::freopen(out_file.c_str(), "w", stdout);
+    (void)!std::freopen(err_file.c_str(), "w", stderr);
     if (!stdin_file.empty()) (void)!std::freopen(stdin_file.c_str(), "r", stdin);
-    (void)o;
-    (void)e;
     std::vector<char*> argv;
-    const std::string bin = BinDir() + "/certledger";
+    const std::string bin = BinDir() + "/" + binary;
     argv.push_back(const_cast<char*>(bin.c_str()));
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -61,10 +59,25 @@ inline CliResult RunCli(const std::vector<std::string>& args, const std::vector<
     ::execv(bin.c_str(), argv.data());
     ::_exit(127);
   }
+  return pid;
+}
+
+// Waits for `pid`: its exit code, or 128 + the signal that ended it.
+inline int WaitExit(pid_t pid) {
   int status = 0;
   ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Runs `certledger ARGS` with `env` (NAME=VALUE) added; at most 60 s.
+inline CliResult RunCli(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+                        const std::string& stdin_file = "") {
+  static std::atomic<int> counter{0};
+  const std::string tag = std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  const std::string out_file = "/tmp/cl-cli-out-" + tag, err_file = "/tmp/cl-cli-err-" + tag;
+  const pid_t pid = SpawnBinary("certledger", args, out_file, err_file, env, stdin_file);
   CliResult r;
-  r.exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.exit = WaitExit(pid);
   auto slurp = [](const std::string& f) {
     std::ifstream in(f);
     std::stringstream ss;
