@@ -135,9 +135,10 @@ Status ReadConfig(const toml::table& root, const Reader& r, NodeConfig* c) {
   }
   CL_ASSIGN_OR_RETURN(const toml::table* ledger, r.Table(root, "ledger"));
   if (ledger) {
-    CL_RETURN_IF_ERROR(r.OnlyKeys(*ledger, "ledger", {"verify_threads", "block_cache_bytes"}));
+    CL_RETURN_IF_ERROR(r.OnlyKeys(*ledger, "ledger", {"verify_threads", "block_cache_bytes", "state_cache_bytes"}));
     CL_RETURN_IF_ERROR(r.Uint(*ledger, "ledger", "verify_threads", &c->ledger.verify_threads));
     CL_RETURN_IF_ERROR(r.Uint(*ledger, "ledger", "block_cache_bytes", &c->ledger.block_cache_bytes));
+    CL_RETURN_IF_ERROR(r.Uint(*ledger, "ledger", "state_cache_bytes", &c->ledger.state_cache_bytes));
   }
   CL_ASSIGN_OR_RETURN(const toml::table* h, r.Table(root, "http"));
   if (h) {
@@ -228,6 +229,7 @@ Status ValidateConfig(const NodeConfig& c, std::string_view source) {
   CL_RETURN_IF_ERROR(CheckRange(r, "raft.compaction_keep_entries", c.raft.compaction_keep_entries, 0, 1ull << 40));
   CL_RETURN_IF_ERROR(CheckRange(r, "ledger.verify_threads", c.ledger.verify_threads, 0, 256));
   CL_RETURN_IF_ERROR(CheckRange(r, "ledger.block_cache_bytes", c.ledger.block_cache_bytes, 0, 1ull << 40));
+  CL_RETURN_IF_ERROR(CheckRange(r, "ledger.state_cache_bytes", c.ledger.state_cache_bytes, 0, 1ull << 40));
   CL_RETURN_IF_ERROR(CheckRange(r, "http.io_threads", c.http_io_threads, 1, 64));
   if (Status s = http::ValidateHttpLimits(c.http); !s.ok()) return InvalidArgument(std::string(source) + ": " + s.message());
   if (Status s = ValidateTransportLimits(c.transport); !s.ok())

@@ -55,6 +55,7 @@ struct RaftConfig {
 struct LedgerConfig {
   uint32_t verify_threads = 1;                // extra threads for signature checks (0: apply thread only)
   uint64_t block_cache_bytes = 64ull << 20;   // RocksDB block cache
+  uint64_t state_cache_bytes = 256ull << 20;  // cache of state point reads (certificate lookups)
   friend bool operator==(const LedgerConfig&, const LedgerConfig&) = default;
 };
 

@@ -28,6 +28,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const v1::Genesis& genesis, ByteVie
                                                .suite = genesis.suite(),
                                                .sync_applies = options.sync_applies,
                                                .block_cache_bytes = options.block_cache_bytes,
+                                               .state_cache_bytes = options.state_cache_bytes,
                                            }));
   auto stored = l->store_->blocks().Genesis();
   if (stored.ok()) {

@@ -47,6 +47,7 @@ struct LedgerOptions {
   size_t verify_threads = 1;     // extra threads for signature checks (0 = caller only)
   bool sync_applies = true;      // fsync each applied block (off only in tests)
   size_t block_cache_bytes = size_t{64} << 20;
+  size_t state_cache_bytes = size_t{256} << 20;  // state point reads (storage StoreOptions)
 };
 
 // One block the ledger applied.

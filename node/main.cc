@@ -167,7 +167,8 @@ int Run(int argc, char** argv) {
                                // is re-applied from it after a power loss, and the
                                // next synced raft write syncs the WAL they share.
                                .sync_applies = false,
-                               .block_cache_bytes = config->ledger.block_cache_bytes};
+                               .block_cache_bytes = config->ledger.block_cache_bytes,
+                               .state_cache_bytes = config->ledger.state_cache_bytes};
   setup.log = base_log;  // the node adds node=
   MetricsRegistry metrics;  // outlives the node
   setup.raft.metrics = &metrics;

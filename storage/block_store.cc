@@ -92,7 +92,11 @@ Result<GenesisRecord> BlockStore::Genesis() const {
 // ---------------------------------------------------------------- StateStore
 
 Result<std::optional<Bytes>> StateStore::Get(ByteView k) const {
-  return core_.Get(internal::kState, k);
+  auto [hit, ticket] = core_.state_cache->Lookup(k);
+  if (hit) return std::move(hit->value);
+  CL_ASSIGN_OR_RETURN(std::optional<Bytes> value, core_.Get(internal::kState, k));
+  core_.state_cache->Insert(k, value, ticket);
+  return value;
 }
 
 Result<std::vector<contracts::KeyValue>> StateStore::Scan(ByteView prefix, ByteView start_after,

@@ -156,6 +156,7 @@ Status Store::ApplyBlock(const BlockWrite& w) {
   batch.Put(c.h(internal::kMeta), ToSlice(key::kFrontier), EncodeFrontier(w.history_frontier));
   batch.Put(c.h(internal::kMeta), ToSlice(key::kApplied), BigEndian64(w.raft_index.value()));
   CL_RETURN_IF_ERROR(c.Write(&batch, c.options.sync_applies));
+  if (w.state != nullptr) c.state_cache->Update(w.state->ops());
 
   std::lock_guard lock(c.mu);
   c.pos.applied = w.raft_index;
@@ -210,6 +211,7 @@ Status Store::SetGenesis(ByteView genesis_bytes, const contracts::WriteSet* stat
   if (initial_conf != nullptr)
     batch.Put(c.h(internal::kRaftState), ToSlice(key::kConfState), initial_conf->SerializeAsString());
   CL_RETURN_IF_ERROR(c.Write(&batch, /*sync=*/true));
+  if (state != nullptr) c.state_cache->Update(state->ops());
   std::lock_guard lock(c.mu);
   c.pos.genesis_hash = hash;
   c.pos.latest_hash = hash;
@@ -281,6 +283,10 @@ Status Store::InstallSnapshot(SnapshotInstaller& installer, const raft::HardStat
   std::unique_lock db_lock(c.db_mu);
   CL_RETURN_IF_ERROR(c.WriteAllowed());
   c.CloseDb();
+  // Whatever is at c.path afterwards, cached state reads may describe the
+  // old store; readers wait on db_mu, and their reads from before fail the
+  // cache's epoch check.
+  c.state_cache->Clear();
   // Either the old store or the new one is at c.path afterwards, also after a
   // crash (Open finishes or rolls back the swap): reopen whichever it is.
   Status installed = installer.Install(local_hard_state);

@@ -22,6 +22,7 @@
 #include "crypto/digest.h"
 #include "crypto/merkle.h"
 #include "crypto/suite.h"
+#include "storage/internal/state_cache.h"
 #include "storage/store.h"
 
 namespace cl::storage::internal {
@@ -93,6 +94,9 @@ struct Core {
   std::string path;
   std::shared_ptr<const crypto::Suite> suite;
   std::shared_ptr<rocksdb::Cache> block_cache;
+  // State point reads (StateStore::Get); writers of the state keep it
+  // coherent (state_cache.h). Never null once opened.
+  std::unique_ptr<StateCache> state_cache;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> cf;  // indexed by Cf; owned, freed before db
 

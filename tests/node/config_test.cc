@@ -72,6 +72,7 @@ compaction_keep_entries = 10
 [ledger]
 verify_threads = 4
 block_cache_bytes = 0
+state_cache_bytes = 1048576
 [http]
 io_threads = 4
 max_body_bytes = 2097152
@@ -90,6 +91,7 @@ idle_timeout_ms = 5000
   EXPECT_EQ(c->batch, (BatchConfig{.max_txs = 500, .max_bytes = 65536, .timeout_ms = 10, .max_inflight = 4}));
   EXPECT_EQ(c->raft.election_ticks, 20u);
   EXPECT_EQ(c->ledger.verify_threads, 4u);
+  EXPECT_EQ(c->ledger.state_cache_bytes, 1048576u);
   EXPECT_EQ(c->http_io_threads, 4u);
   EXPECT_EQ(c->http.max_body_bytes, 2097152u);
   EXPECT_EQ(c->http.idle_timeout_ms, 1000u);

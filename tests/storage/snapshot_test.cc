@@ -118,6 +118,11 @@ TEST_F(SnapshotTest, InstallInPlaceKeepsTheStoreObjectUsable) {
   ASSERT_TRUE((*inst)->Verify(meta_).ok());
 
   const BlockStore& blocks = follower_->blocks();
+  // A state read before the install is cached (as absent); the install
+  // must not leave it describing the old store.
+  ASSERT_EQ(*follower_->state().Get("count"), std::nullopt);
+  const std::optional<Bytes> leader_count = *leader_->state().Get("count");
+  ASSERT_TRUE(leader_count.has_value());
   std::atomic<bool> stop{false};
   std::atomic<int> reads{0};
   std::thread reader([&] {
@@ -142,6 +147,7 @@ TEST_F(SnapshotTest, InstallInPlaceKeepsTheStoreObjectUsable) {
   EXPECT_EQ(follower_->applied_index().value(), meta_.index());
   EXPECT_EQ(follower_->raft_log().GetInitialState()->hard_state.term(), 7u);
   EXPECT_EQ(follower_->raft_log().FirstIndex()->value(), meta_.index() + 1);
+  EXPECT_EQ(*follower_->state().Get("count"), leader_count);
   Status check = CheckStore(*follower_, nullptr);
   EXPECT_TRUE(check.ok()) << check;
   // It keeps applying, and survives a reopen.
