@@ -272,6 +272,12 @@ void Api::UpdateGauges() {
       .Set(static_cast<double>(st.snapshot_index.value()));
   metrics_.GetGauge("certledger_snapshots_installed", "Snapshots installed from the leader")
       .Set(static_cast<double>(st.snapshots_installed));
+  const storage::Store::StateCacheStats sc = node_.ledger().store().state_cache_stats();
+  metrics_.GetGauge("certledger_state_cache_hits", "State reads answered by the state cache").Set(static_cast<double>(sc.hits));
+  metrics_.GetGauge("certledger_state_cache_misses", "State reads that went to the database").Set(static_cast<double>(sc.misses));
+  metrics_.GetGauge("certledger_state_cache_entries", "Entries in the state cache").Set(static_cast<double>(sc.entries));
+  metrics_.GetGauge("certledger_state_cache_bytes", "Accounted bytes in the state cache ([ledger] state_cache_bytes bounds it)")
+      .Set(static_cast<double>(sc.bytes));
   const SnapshotStats ss = node_.snapshot_stats();
   metrics_.GetGauge("certledger_snapshot_streams_sent", "Snapshot streams sent to peers").Set(static_cast<double>(ss.streams_sent));
   metrics_.GetGauge("certledger_snapshot_streams_failed", "Snapshot streams that failed to send").Set(static_cast<double>(ss.streams_failed));

@@ -42,6 +42,11 @@ Status Store::write_error() const {
   return core_->sticky;
 }
 
+Store::StateCacheStats Store::state_cache_stats() const {
+  const internal::StateCache& c = *core_->state_cache;
+  return StateCacheStats{.hits = c.hits(), .misses = c.misses(), .entries = c.entries(), .bytes = c.bytes()};
+}
+
 namespace {
 
 Bytes EncodeFrontier(const crypto::MerkleFrontier& f) {

@@ -305,6 +305,15 @@ class Store {
   // The first write error, after which every write fails; OK if none.
   Status write_error() const;
 
+  // The state read cache (StoreOptions.state_cache_bytes) since open.
+  struct StateCacheStats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+    uint64_t entries = 0;
+    uint64_t bytes = 0;
+  };
+  StateCacheStats state_cache_stats() const;
+
  private:
   explicit Store(std::unique_ptr<internal::Core> core);
 

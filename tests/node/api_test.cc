@@ -26,6 +26,13 @@ namespace {
 
 namespace v1 = certledger::v1;
 namespace api = certledger::api;
+
+// The value of an unlabelled metric in a /metrics body; -1 if absent.
+double MetricValue(const std::string& body, const std::string& name) {
+  const size_t at = body.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(body.substr(at + name.size() + 2));
+}
 using client::HttpRequest;
 using client::HttpResponse;
 using contracts::testing::Fixture;
@@ -256,10 +263,18 @@ TEST_F(ApiTest, StatusHealthMetricsAndEvents) {
   EXPECT_EQ(st.chain_id(), genesis_->chain_id());
   EXPECT_EQ(Get("/healthz").status, 200);
   EXPECT_EQ(Get("/readyz").status, 200);
+  // The second lookup of an unknown document is answered by the state cache
+  // (it caches that the key is absent).
+  const std::string unknown = "/v1/certificates/" + std::string(64, 'c');
+  EXPECT_EQ(Get(unknown).status, 404);
+  const double hits_before = MetricValue(Get("/metrics").body, "certledger_state_cache_hits");
+  EXPECT_EQ(Get(unknown).status, 404);
   HttpResponse m = Get("/metrics");
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.body.find("certledger_raft_term"), std::string::npos);
   EXPECT_NE(m.body.find("certledger_http_requests_total"), std::string::npos);
+  EXPECT_GE(MetricValue(m.body, "certledger_state_cache_hits"), hits_before + 1);
+  EXPECT_GT(MetricValue(m.body, "certledger_state_cache_entries"), 0);
   HttpResponse b = Get("/v1/blocks/latest");
   ASSERT_EQ(b.status, 200);
   EXPECT_EQ(FromJson<api::BlockView>(b.body).height(), 1u);
