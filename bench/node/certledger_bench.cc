@@ -61,6 +61,7 @@ struct Options {
   std::string mix = "anchor=60,grant=20,request=20";
   uint64_t preload = 10'000;
   int query_node = 1;
+  uint64_t query_docs = 200'000;  // distinct documents the lookups cycle through
   uint32_t value_bytes = 300;
   uint32_t sign_threads = 2;
   bool restart = false;
@@ -234,7 +235,7 @@ Result<LoadResult> RunQuery(const Options& o, const TxFactory& f, const std::vec
   // Random lookups of anchored documents (the clerk's `cert verify` read),
   // all to one node, JSON as the CLI asks.
   const Endpoint ep = eps[static_cast<size_t>(std::max(1, o.query_node) - 1) % eps.size()];
-  const uint32_t m = static_cast<uint32_t>(std::min<uint64_t>(o.preload, 200'000));
+  const uint32_t m = static_cast<uint32_t>(std::min<uint64_t>(o.preload, std::max<uint64_t>(o.query_docs, 1)));
   std::mt19937_64 rng(42);
   std::vector<RenderedRequest> reqs;
   for (uint32_t i = 0; i < m; ++i)
@@ -259,7 +260,7 @@ Result<LoadResult> RunQuery(const Options& o, const TxFactory& f, const std::vec
   char cpu[128];
   std::snprintf(cpu, sizeof cpu, " node_cpu_us=%.1f client_cpu_us=%.1f", node_pid > 0 ? node_us : 0.0, client_us);
   Print("certificate lookups (GET /v1/certificates/{doc_hash})", o, r,
-        " corpus=" + std::to_string(o.preload) + cpu);
+        " corpus=" + std::to_string(o.preload) + " docs=" + std::to_string(m) + cpu);
   return r;
 }
 
@@ -361,6 +362,10 @@ int Main(int argc, char** argv) {
   app.add_option("--mix", o.mix, "percentages, e.g. anchor=60,grant=20,request=20");
   app.add_option("--preload", o.preload, "query mode: certificates to anchor before the lookups");
   app.add_option("--query-node", o.query_node, "query mode: the node (1-based) that serves the lookups");
+  app.add_option("--query-docs", o.query_docs,
+                 "query mode: distinct documents (random over the corpus) the lookups cycle through; "
+                 "more than a run sends makes every lookup a first one")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{20'000'000}));
   app.add_option("--value-bytes", o.value_bytes, "etcd: value size of each put");
   app.add_option("--sign-threads", o.sign_threads, "threads that pre-sign transactions");
   app.add_flag("--restart", o.restart, "local: afterwards, restart a follower and time until it is ready");
