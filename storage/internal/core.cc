@@ -198,12 +198,6 @@ RocksConfig MakeConfig(const StoreOptions& o, const std::shared_ptr<rocksdb::Cac
   // them, so the WAL a crash restart replays stays small.
   c.db.max_total_wal_size = 2 * o.memtable_bytes;
   c.db.max_log_file_size = 8 << 20;
-  // Reuse old WAL files instead of creating (and fallocating) new ones: an
-  // fdatasync of a recycled file rewrites blocks already allocated, so it
-  // does not also commit filesystem metadata (extent conversion) each time.
-  // Compatible with point-in-time recovery (the record format carries the
-  // log number, so a recycled file's stale tail is never replayed).
-  c.db.recycle_log_file_num = 4;
   for (size_t i = 0; i < kCfCount; ++i) {
     rocksdb::ColumnFamilyOptions cfo;
     cfo.write_buffer_size = std::max<size_t>(o.memtable_bytes / 4, size_t{1} << 20);
