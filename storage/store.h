@@ -69,9 +69,10 @@ struct StoreOptions {
   // Shared LRU block cache for all column families.
   size_t block_cache_bytes = size_t{64} << 20;
   // LRU cache of state point reads (values and known-absent keys), in bytes
-  // counted as key + value + 128 per entry; 0 disables it. A certificate
-  // lookup is two state reads: with the looked-up records in this cache
-  // their cost no longer depends on how many records the state holds.
+  // counted as key + value + 200 per entry (close to what it takes in
+  // memory); 0 disables it. A certificate lookup is two state reads: with
+  // the looked-up records in this cache their cost no longer depends on how
+  // many records the state holds.
   size_t state_cache_bytes = size_t{256} << 20;
   // Bound on all column families' memtables together (RocksDB
   // db_write_buffer_size); each column family flushes at a quarter of it.
