@@ -43,8 +43,8 @@ Status Store::write_error() const {
 }
 
 Store::StateCacheStats Store::state_cache_stats() const {
-  const internal::StateCache& c = *core_->state_cache;
-  return StateCacheStats{.hits = c.hits(), .misses = c.misses(), .entries = c.entries(), .bytes = c.bytes()};
+  const internal::StateCache::Stats s = core_->state_cache->stats();
+  return StateCacheStats{.hits = s.hits, .misses = s.misses, .entries = s.entries, .bytes = s.bytes};
 }
 
 namespace {
@@ -147,12 +147,6 @@ Status Store::ApplyBlock(const BlockWrite& w) {
     PutBigEndian64(&v, p.frontier.size() + i);
     batch.Put(c.h(internal::kTxIndex), ToSlice(k), v);
   }
-  if (w.state != nullptr) {
-    for (const auto& [k, v] : w.state->ops()) {
-      if (v) batch.Put(c.h(internal::kState), ToSlice(k), ToSlice(*v));
-      else batch.Delete(c.h(internal::kState), ToSlice(k));
-    }
-  }
   for (const auto& [id, digest] : w.history_nodes)
     batch.Put(c.h(internal::kHistory), ToSlice(key::HistoryNode(id.level, id.index)), ToSlice(digest.view()));
   Bytes latest = BigEndian64(w.height.value());
@@ -160,8 +154,8 @@ Status Store::ApplyBlock(const BlockWrite& w) {
   batch.Put(c.h(internal::kMeta), ToSlice(key::kLatest), latest);
   batch.Put(c.h(internal::kMeta), ToSlice(key::kFrontier), EncodeFrontier(w.history_frontier));
   batch.Put(c.h(internal::kMeta), ToSlice(key::kApplied), BigEndian64(w.raft_index.value()));
-  CL_RETURN_IF_ERROR(c.Write(&batch, c.options.sync_applies));
-  if (w.state != nullptr) c.state_cache->Update(w.state->ops());
+  CL_RETURN_IF_ERROR(
+      c.WriteWithState(&batch, w.state != nullptr ? &w.state->ops() : nullptr, c.options.sync_applies));
 
   std::lock_guard lock(c.mu);
   c.pos.applied = w.raft_index;
@@ -207,16 +201,9 @@ Status Store::SetGenesis(ByteView genesis_bytes, const contracts::WriteSet* stat
   batch.Put(c.h(internal::kMeta), ToSlice(key::kGenesis), value);
   // The genesis state and the first raft configuration land with the genesis
   // record, so a crash never leaves a store with one and not the others.
-  if (state != nullptr) {
-    for (const auto& [k, v] : state->ops()) {
-      if (v) batch.Put(c.h(internal::kState), ToSlice(k), ToSlice(*v));
-      else batch.Delete(c.h(internal::kState), ToSlice(k));
-    }
-  }
   if (initial_conf != nullptr)
     batch.Put(c.h(internal::kRaftState), ToSlice(key::kConfState), initial_conf->SerializeAsString());
-  CL_RETURN_IF_ERROR(c.Write(&batch, /*sync=*/true));
-  if (state != nullptr) c.state_cache->Update(state->ops());
+  CL_RETURN_IF_ERROR(c.WriteWithState(&batch, state != nullptr ? &state->ops() : nullptr, /*sync=*/true));
   std::lock_guard lock(c.mu);
   c.pos.genesis_hash = hash;
   c.pos.latest_hash = hash;

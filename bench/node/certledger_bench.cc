@@ -235,7 +235,7 @@ Result<LoadResult> RunQuery(const Options& o, const TxFactory& f, const std::vec
   // Random lookups of anchored documents (the clerk's `cert verify` read),
   // all to one node, JSON as the CLI asks.
   const Endpoint ep = eps[static_cast<size_t>(std::max(1, o.query_node) - 1) % eps.size()];
-  const uint32_t m = static_cast<uint32_t>(std::min<uint64_t>(o.preload, std::max<uint64_t>(o.query_docs, 1)));
+  const uint32_t m = static_cast<uint32_t>(std::min<uint64_t>(o.preload, o.query_docs));
   std::mt19937_64 rng(42);
   std::vector<RenderedRequest> reqs;
   for (uint32_t i = 0; i < m; ++i)

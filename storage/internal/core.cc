@@ -167,6 +167,19 @@ Status Core::Write(rocksdb::WriteBatch* batch, bool sync) {
   return err;
 }
 
+Status Core::WriteWithState(rocksdb::WriteBatch* batch,
+                            const std::map<Bytes, std::optional<Bytes>>* state_ops, bool sync) {
+  if (state_ops == nullptr || state_ops->empty()) return Write(batch, sync);
+  for (const auto& [k, v] : *state_ops) {
+    if (v) batch->Put(h(kState), ToSlice(k), ToSlice(*v));
+    else batch->Delete(h(kState), ToSlice(k));
+  }
+  state_cache->BeginWrite(*state_ops);
+  Status s = Write(batch, sync);
+  state_cache->EndWrite();
+  return s;
+}
+
 // ---------------------------------------------------------------- open
 
 namespace {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -119,6 +120,11 @@ struct Core {
   Result<std::optional<Bytes>> Get(Cf c, ByteView k) const;
   // Writes a batch (synced if `sync`); the first failure becomes sticky.
   Status Write(rocksdb::WriteBatch* batch, bool sync);
+  // Write() of `batch` plus the state writes `state_ops` (key -> new value,
+  // nullopt = delete; may be null), atomically, keeping the state cache
+  // coherent. Every write of state keys goes through here.
+  Status WriteWithState(rocksdb::WriteBatch* batch,
+                        const std::map<Bytes, std::optional<Bytes>>* state_ops, bool sync);
   Status WriteAllowed() const;
 
   rocksdb::ColumnFamilyHandle* h(Cf c) const { return cf[c]; }

@@ -1,8 +1,13 @@
 #include "storage/internal/state_cache.h"
 
+#include <iterator>
+
+#include "base/check.h"
+
 namespace cl::storage::internal {
 
-std::pair<std::optional<StateCache::Hit>, StateCache::Ticket> StateCache::Lookup(std::string_view key) {
+std::pair<std::optional<StateCache::Hit>, StateCache::Ticket> StateCache::Lookup(
+    std::string_view key) {
   std::lock_guard lock(mu_);
   auto it = index_.find(key);
   if (it == index_.end()) {
@@ -18,7 +23,9 @@ void StateCache::Insert(std::string_view key, const std::optional<Bytes>& value,
   const size_t size = EntryBytes(key, value);
   if (size > capacity_) return;  // also: capacity 0 caches nothing
   std::lock_guard lock(mu_);
-  if (ticket.epoch != epoch_) return;  // a write may have changed the key since the read
+  // A write began or ended since the read, or is under way: the database may
+  // hold a newer value than the one read.
+  if (writing_ || ticket.epoch != epoch_) return;
   if (auto it = index_.find(key); it != index_.end()) {
     // Another reader cached it meanwhile (same epoch: the same answer).
     lru_.splice(lru_.begin(), lru_, it->second);
@@ -30,18 +37,20 @@ void StateCache::Insert(std::string_view key, const std::optional<Bytes>& value,
   EvictLocked();
 }
 
-void StateCache::Update(const std::map<Bytes, std::optional<Bytes>>& ops) {
+void StateCache::BeginWrite(const std::map<Bytes, std::optional<Bytes>>& ops) {
   std::lock_guard lock(mu_);
+  CL_CHECK(!writing_, "StateCache: BeginWrite while a write is in progress");
+  writing_ = true;
   ++epoch_;
-  for (const auto& [key, value] : ops) {
-    auto it = index_.find(key);
-    if (it == index_.end()) continue;
-    Entry& e = *it->second;
-    bytes_ -= EntryBytes(e.key, e.value);
-    e.value = value;
-    bytes_ += EntryBytes(e.key, e.value);
-  }
-  EvictLocked();
+  for (const auto& [key, value] : ops)
+    if (auto it = index_.find(key); it != index_.end()) EraseLocked(it->second);
+}
+
+void StateCache::EndWrite() {
+  std::lock_guard lock(mu_);
+  CL_CHECK(writing_, "StateCache: EndWrite without BeginWrite");
+  writing_ = false;
+  ++epoch_;
 }
 
 void StateCache::Clear() {
@@ -52,33 +61,25 @@ void StateCache::Clear() {
   bytes_ = 0;
 }
 
+void StateCache::EraseLocked(List::iterator it) {
+  const size_t size = EntryBytes(it->key, it->value);
+  CL_CHECK_LE(size, bytes_, "StateCache: accounted bytes below an entry's size");
+  bytes_ -= size;
+  index_.erase(std::string_view(it->key));
+  lru_.erase(it);
+  CL_CHECK_EQ(index_.size(), lru_.size(), "StateCache: index and list disagree");
+}
+
 void StateCache::EvictLocked() {
-  while (bytes_ > capacity_ && !lru_.empty()) {
-    const Entry& e = lru_.back();
-    bytes_ -= EntryBytes(e.key, e.value);
-    index_.erase(std::string_view(e.key));
-    lru_.pop_back();
+  while (bytes_ > capacity_) {
+    CL_CHECK(!lru_.empty(), "StateCache: bytes accounted with no entries");
+    EraseLocked(std::prev(lru_.end()));
   }
 }
 
-size_t StateCache::bytes() const {
+StateCache::Stats StateCache::stats() const {
   std::lock_guard lock(mu_);
-  return bytes_;
-}
-
-size_t StateCache::entries() const {
-  std::lock_guard lock(mu_);
-  return lru_.size();
-}
-
-uint64_t StateCache::hits() const {
-  std::lock_guard lock(mu_);
-  return hits_;
-}
-
-uint64_t StateCache::misses() const {
-  std::lock_guard lock(mu_);
-  return misses_;
+  return Stats{.hits = hits_, .misses = misses_, .entries = lru_.size(), .bytes = bytes_};
 }
 
 }  // namespace cl::storage::internal

@@ -4,12 +4,15 @@
 // log column family relies on DeleteRange. This cache holds only the state
 // column family, which no range deletion ever touches.
 //
-// Writers keep it coherent: after a write of state keys reaches the database,
-// the writer calls Update() (cached keys take their new value) or Clear()
-// (the whole database was replaced). A reader that missed calls Lookup() for
-// a ticket before its database read and Insert() with that ticket after it:
-// the value is cached only if no Update()/Clear() happened in between, so a
-// value read before a write is never cached after it.
+// Writers keep it coherent (Core::WriteWithState does it for every write of
+// state keys): BeginWrite(keys) before the database write forgets those keys
+// and refuses inserts until EndWrite() after it, so from the moment a write
+// may be visible in the database no reader is answered from before it.
+// Clear() forgets everything (the database was replaced). A reader that
+// missed calls Lookup() for a ticket before its database read and Insert()
+// with that ticket after it: the value is cached only if no write began or
+// ended and no Clear() happened in between, so a value read before a write
+// is never cached after it.
 //
 // Thread-safe. Capacity 0 disables it (every Lookup misses, Insert drops).
 #pragma once
@@ -20,7 +23,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -39,6 +41,12 @@ class StateCache {
   struct Hit {
     std::optional<Bytes> value;
   };
+  struct Stats {
+    uint64_t hits = 0;    // Lookup()s answered
+    uint64_t misses = 0;  // Lookup()s that went to the database
+    uint64_t entries = 0;
+    uint64_t bytes = 0;  // accounted (EntryBytes), at most the capacity
+  };
 
   explicit StateCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
   StateCache(const StateCache&) = delete;
@@ -46,19 +54,19 @@ class StateCache {
 
   // The cached answer for `key`, or the ticket for a later Insert().
   std::pair<std::optional<Hit>, Ticket> Lookup(std::string_view key);
-  // Caches what the database answered for `key`, unless a write came after
-  // `ticket` was taken. Evicts least recently used entries to stay in bounds.
+  // Caches what the database answered for `key`, unless a write or Clear()
+  // came after `ticket` was taken or a write is in progress. Evicts least
+  // recently used entries to stay in bounds.
   void Insert(std::string_view key, const std::optional<Bytes>& value, Ticket ticket);
-  // Called after `ops` (key, new value or nullopt for a delete) reached the
-  // database: cached keys among them take their new value.
-  void Update(const std::map<Bytes, std::optional<Bytes>>& ops);
+  // Brackets one database write of the state keys in `ops` (key -> new value
+  // or nullopt): cached ones are forgotten. One write at a time (the store's
+  // apply lock); EndWrite() also after a failed write.
+  void BeginWrite(const std::map<Bytes, std::optional<Bytes>>& ops);
+  void EndWrite();
   // Called after the database was replaced: forgets everything.
   void Clear();
 
-  size_t bytes() const;
-  size_t entries() const;
-  uint64_t hits() const;
-  uint64_t misses() const;
+  Stats stats() const;
 
   // Accounted size of one entry (key, value and bookkeeping).
   static size_t EntryBytes(std::string_view key, const std::optional<Bytes>& value) {
@@ -75,6 +83,7 @@ class StateCache {
   };
   using List = std::list<Entry>;
 
+  void EraseLocked(List::iterator it);
   void EvictLocked();
 
   const size_t capacity_;
@@ -82,7 +91,8 @@ class StateCache {
   List lru_;  // most recent first
   std::unordered_map<std::string_view, List::iterator> index_;  // views into lru_ keys
   size_t bytes_ = 0;
-  uint64_t epoch_ = 0;  // bumped by every Update() and Clear()
+  uint64_t epoch_ = 0;   // bumped by BeginWrite(), EndWrite() and Clear()
+  bool writing_ = false;  // between BeginWrite() and EndWrite()
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
 };

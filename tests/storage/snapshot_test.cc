@@ -132,6 +132,12 @@ TEST_F(SnapshotTest, InstallInPlaceKeepsTheStoreObjectUsable) {
         EXPECT_TRUE(blocks.Get(h).ok());
       }
       EXPECT_TRUE(follower_->raft_log().LastIndex().ok());
+      // State reads race the install too (the state cache is cleared by it).
+      auto count = follower_->state().Get("count");
+      EXPECT_TRUE(count.ok());
+      if (count.ok() && *count) {
+        EXPECT_EQ(*count, leader_count);
+      }
       ++reads;
     }
   });
