@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "base/thread_name.h"
 #include "contracts/executor.h"
 #include "contracts/queries.h"
 #include "node/api_json.h"
@@ -190,7 +191,10 @@ Api::Api(Node& node, MetricsRegistry& metrics, ApiOptions options)
     }
     cv_.notify_one();
   });
-  pump_ = std::thread([this] { PumpLoop(); });
+  pump_ = std::thread([this] {
+    NameThisThread("cl-events");
+    PumpLoop();
+  });
 }
 
 Api::~Api() { Shutdown(); }

@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include "base/thread_name.h"
 #include "contracts/executor.h"
 #include "node/transport/transport.h"
 #include "proto/raft.pb.h"
@@ -204,6 +205,7 @@ void Node::Start() {
   transport_->Start();
   driver_->Start();
   sweeper_ = std::thread([this] {
+    NameThisThread("cl-sweeper");
     uint64_t sweeps = 0;
     std::unique_lock lock(stop_mu_);
     while (!stopping_) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "base/thread_name.h"
 #include "consensus/confchange.h"
 #include "proto/raft.pb.h"
 #include "proto/records.pb.h"
@@ -56,7 +57,10 @@ void RaftDriver::Start() {
   std::lock_guard lock(mu_);
   if (started_) return;
   started_ = true;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("cl-raft");
+    Run();
+  });
 }
 
 void RaftDriver::Stop() {

@@ -5,6 +5,7 @@
 #include <random>
 #include <system_error>
 
+#include "base/thread_name.h"
 #include "consensus/confchange.h"
 #include "proto/peer.pb.h"
 #include "proto/raft.pb.h"
@@ -153,6 +154,7 @@ void SnapshotManager::Stream(const raftpb::Message& msg_snap) {
   *m.mutable_snapshot()->mutable_metadata() = cp->meta;
   // mu_ is held until the thread is stored, so it cannot mark itself done earlier.
   senders_[to].thread = std::thread([this, to, cp = std::move(cp), raw = m.SerializeAsString()]() mutable {
+    NameThisThread("cl-snap-send");
     SendStream(to, std::move(cp), std::move(raw));
     std::lock_guard done_lock(mu_);
     if (auto it = senders_.find(to); it != senders_.end()) it->second.done = true;

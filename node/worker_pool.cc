@@ -1,10 +1,15 @@
 #include "node/worker_pool.h"
 
+#include "base/thread_name.h"
+
 namespace cl::node {
 
 WorkerPool::WorkerPool(size_t threads) {
   workers_.reserve(threads);
-  for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] {
+      NameThisThread("cl-verify");
+      WorkerLoop();
+    });
 }
 
 WorkerPool::~WorkerPool() {

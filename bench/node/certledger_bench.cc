@@ -126,9 +126,10 @@ Result<std::vector<Endpoint>> Endpoints(const std::vector<std::string>& urls) {
 }
 
 // Submits `txs` (serialized SignedTx) with ?wait=commit over `clients`
-// connections, closed loop, until all are answered; every receipt must be OK.
+// connections, closed loop, until all are answered; every receipt must be OK
+// (or ALREADY_EXISTS, if `existing_ok`: setup run again on the same network).
 Result<LoadResult> SubmitAll(const std::vector<Endpoint>& eps, const std::vector<Bytes>& txs, uint32_t clients,
-                             double rate, double duration_s, double warmup_s) {
+                             double rate, double duration_s, double warmup_s, bool existing_ok = false) {
   std::vector<RenderedRequest> reqs;
   reqs.reserve(txs.size());
   for (const Bytes& tx : txs)
@@ -142,19 +143,21 @@ Result<LoadResult> SubmitAll(const std::vector<Endpoint>& eps, const std::vector
         return i < n ? i : -1;
       },
       .request = [&](int64_t i) -> const RenderedRequest& { return reqs[static_cast<size_t>(i)]; },
-      .check = [](int64_t, int status, const std::string& body) {
+      .check = [existing_ok](int64_t, int status, const std::string& body) {
         if (status != 200) return false;
         api::SubmitTxResponse r;
-        return r.ParseFromString(body) && r.status() == "committed" && r.receipt().code() == v1::OK;
+        return r.ParseFromString(body) && r.status() == "committed" &&
+               (r.receipt().code() == v1::OK || (existing_ok && r.receipt().code() == v1::ALREADY_EXISTS));
       }};
   LoadOptions lo{.endpoints = eps, .connections = clients, .threads = 1, .duration_s = duration_s,
                  .warmup_s = warmup_s, .rate_per_s = rate, .timeout_ms = 60'000};
   return RunLoad(lo, src);
 }
 
-Status Setup(const std::vector<Endpoint>& eps, const std::vector<Bytes>& txs, const char* what) {
+Status Setup(const std::vector<Endpoint>& eps, const std::vector<Bytes>& txs, const char* what,
+             bool existing_ok = false) {
   const auto t0 = std::chrono::steady_clock::now();
-  CL_ASSIGN_OR_RETURN(LoadResult r, SubmitAll(eps, txs, 50, 0, 3600, 0));
+  CL_ASSIGN_OR_RETURN(LoadResult r, SubmitAll(eps, txs, 50, 0, 3600, 0, existing_ok));
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("setup %s: %zu txs in %.2f s (%llu ok)\n", what, txs.size(), s, static_cast<unsigned long long>(r.ok));
   if (r.failed != 0 || r.ok != txs.size())
@@ -163,7 +166,10 @@ Status Setup(const std::vector<Endpoint>& eps, const std::vector<Bytes>& txs, co
 }
 
 Result<LoadResult> RunSubmit(const Options& o, const TxFactory& f, const std::vector<Endpoint>& eps) {
-  CL_RETURN_IF_ERROR(Setup(eps, f.SetupRegistrations(), "service + holder registrations"));
+  // The service may be defined by an earlier run on this network (--net);
+  // the holders are new on every run (their references carry the run's tag).
+  CL_RETURN_IF_ERROR(Setup(eps, {f.SetupService()}, "service", /*existing_ok=*/true));
+  CL_RETURN_IF_ERROR(Setup(eps, f.SetupRegistrations(), "holder registrations"));
   CL_RETURN_IF_ERROR(Setup(eps, f.SetupRecords(o.sign_threads), "certificates + grants of the holders"));
   CL_ASSIGN_OR_RETURN(Mix mix, ParseMix(o.mix));
   uint32_t count = o.txs;

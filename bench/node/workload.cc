@@ -350,12 +350,15 @@ TxFactory::TxFactory(const BenchNetwork& net, std::string tag, int64_t now_ms, u
   }
 }
 
-std::vector<Bytes> TxFactory::SetupRegistrations() const {
-  std::vector<Bytes> out;
+Bytes TxFactory::SetupService() const {
   v1::TxBody b = NewBody(*this, 1);
   google::protobuf::util::JsonParseOptions jo;
   CL_CHECK(google::protobuf::util::JsonStringToMessage(kServiceJson, b.mutable_define_service()->mutable_service(), jo).ok());
-  out.push_back(SignWith(*net_.suite, net_.Key("ASC-admin"), b));
+  return SignWith(*net_.suite, net_.Key("ASC-admin"), b);
+}
+
+std::vector<Bytes> TxFactory::SetupRegistrations() const {
+  std::vector<Bytes> out;
   for (uint32_t i = 0; i < holders_.size(); ++i) {
     v1::TxBody r = NewBody(*this, 100 + i);
     r.mutable_register_holder()->set_holder_ref(holders_[i].ref);

@@ -105,10 +105,12 @@ class TxFactory {
   // validity windows (txs stay valid for 12 hours).
   TxFactory(const BenchNetwork& net, std::string tag, int64_t now_ms, uint32_t holders);
 
-  // Setup (before the measured phase), each list to be committed before the
-  // next: the MARRIAGE_HUKOU service definition and the holders'
-  // registrations; then their ID card, household register, marriage
-  // certificate and grant, so that their proof requests are approved.
+  // Setup (before the measured phase), each to be committed before the
+  // next: the MARRIAGE_HUKOU service definition (ALREADY_EXISTS if an earlier
+  // run defined it); the holders' registrations; then their ID card,
+  // household register, marriage certificate and grant, so that their proof
+  // requests are approved.
+  Bytes SetupService() const;
   std::vector<Bytes> SetupRegistrations() const;
   std::vector<Bytes> SetupRecords(uint32_t threads) const;
   // `count` txs of the mix (seeded interleaving), numbered from `first_seq`,

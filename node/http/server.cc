@@ -28,6 +28,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "base/thread_name.h"
 #include "node/address.h"
 #include "node/metrics.h"
 
@@ -658,6 +659,7 @@ void HttpServer::Impl::Start() {
   for (uint32_t i = 0; i < opts_.io_threads; ++i) {
     ++running_threads_;
     threads_.emplace_back([this] {
+      NameThisThread("cl-http");
       ioc_.run();
       --running_threads_;
     });

@@ -24,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "base/thread_name.h"
 #include "node/address.h"
 #include "node/transport/handshake.h"
 #include "proto/peer.pb.h"
@@ -465,7 +466,10 @@ void Transport::Impl::Start() {
     Accept();
     for (auto& p : dial) ScheduleDial(p, /*immediately=*/true);
   });
-  std::packaged_task<void()> run([this] { ioc_.run(); });
+  std::packaged_task<void()> run([this] {
+    NameThisThread("cl-peer-io");
+    ioc_.run();
+  });
   thread_done_ = run.get_future();
   thread_ = std::thread(std::move(run));
 }
