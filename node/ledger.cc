@@ -80,7 +80,16 @@ Result<std::optional<AppliedBlock>> Ledger::ApplyEntry(const certledger::raft::E
   return std::optional<AppliedBlock>();
 }
 
-Result<AppliedBlock> Ledger::ApplyBatch(const certledger::raft::Entry& entry) {
+struct Ledger::Executed {
+  RaftIndex index;
+  RaftTerm term;
+  Bytes data;            // the entry's bytes
+  RaftIndex applied_at;  // the applied index it was computed on
+  Height height;
+  contracts::ExecOutput out;
+};
+
+Result<Ledger::Executed> Ledger::Execute(const certledger::raft::Entry& entry) {
   v1::Batch batch;
   // A batch that does not decode was proposed by a broken leader; every node
   // sees the same bytes, so every node records the same empty block.
@@ -137,10 +146,44 @@ Result<AppliedBlock> Ledger::ApplyBatch(const certledger::raft::Entry& entry) {
   in.history = store_->history().Frontier();
   in.presigned_ok = &sig_ok;
   CL_ASSIGN_OR_RETURN(contracts::ExecOutput out, executor_->Apply(in));
+  return Executed{.index = RaftIndex(entry.index()),
+                  .term = RaftTerm(entry.term()),
+                  .data = Bytes(entry.data()),
+                  .applied_at = applied_index(),
+                  .height = height,
+                  .out = std::move(out)};
+}
+
+void Ledger::Prepare(const certledger::raft::Entry& entry) {
+  prepared_.reset();
+  if (entry.type() != certledger::raft::ENTRY_NORMAL || entry.data().empty()) return;
+  if (RaftIndex(entry.index()) != applied_index().next()) return;
+  auto ex = Execute(entry);
+  if (ex.ok()) prepared_ = std::make_unique<Executed>(std::move(*ex));
+}
+
+void Ledger::ForgetPrepared() { prepared_.reset(); }
+
+Result<AppliedBlock> Ledger::ApplyBatch(const certledger::raft::Entry& entry) {
+  // A prepared result is used only for this very entry, on the state it was
+  // computed on; it is dropped either way.
+  std::unique_ptr<Executed> prepared = std::move(prepared_);
+  const bool use_prepared = prepared != nullptr && prepared->index == RaftIndex(entry.index()) &&
+                            prepared->term == RaftTerm(entry.term()) &&
+                            prepared->applied_at == applied_index() &&
+                            prepared->height == store_->blocks().latest_height().next() &&
+                            prepared->data == entry.data();
+  Executed ex;
+  if (use_prepared) {
+    ex = std::move(*prepared);
+  } else {
+    CL_ASSIGN_OR_RETURN(ex, Execute(entry));
+  }
+  contracts::ExecOutput& out = ex.out;
 
   storage::BlockWrite w;
   w.raft_index = RaftIndex(entry.index());
-  w.height = height;
+  w.height = ex.height;
   w.block_hash = out.block_hash;
   w.block = std::move(out.block);
   w.tx_ids = out.tx_ids;
@@ -151,16 +194,17 @@ Result<AppliedBlock> Ledger::ApplyBatch(const certledger::raft::Entry& entry) {
   CL_RETURN_IF_ERROR(store_->ApplyBlock(w));
   auto header = std::make_unique<v1::BlockHeader>();
   if (header->ParseFromString(out.header_bytes))
-    last_ = LastBlock{.height = height, .hash = out.block_hash, .header = std::move(header)};
+    last_ = LastBlock{.height = ex.height, .hash = out.block_hash, .header = std::move(header)};
   else
     last_ = LastBlock{};
 
-  return AppliedBlock{.height = height,
+  return AppliedBlock{.height = ex.height,
                       .hash = out.block_hash,
                       .header = std::move(out.header_bytes),
                       .tx_ids = std::move(out.tx_ids),
                       .receipts = std::move(out.receipts),
-                      .time_ms = out.time_ms};
+                      .time_ms = out.time_ms,
+                      .prepared = use_prepared};
 }
 
 }  // namespace cl::node

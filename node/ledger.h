@@ -3,8 +3,18 @@
 // everything written in one atomic batch with the raft index — and answers the
 // read side (blocks, proofs, state) from the same store.
 //
-// Thread-safety: ApplyEntry is called by one thread (the raft driver); reads
-// may come from any thread and see each applied block entirely or not at all.
+// Executing ahead: Prepare runs a block's signature checks and contracts
+// before the block is committed (the raft driver calls it while the entry's
+// raft-log write is in flight), and ApplyEntry then only writes the result —
+// if the entry it applies is the one prepared (same index, term and bytes)
+// and nothing was applied since. Whatever ApplyEntry uses was computed from
+// the same inputs as it would compute itself, so every node still derives
+// the same block; anything else is simply computed again.
+//
+// Thread-safety: ApplyEntry, Prepare and ForgetPrepared are called by the
+// raft driver, one at a time (Prepare may run on a helper thread, but never
+// while another of them runs); reads may come from any thread and see each
+// applied block entirely or not at all.
 #pragma once
 
 #include <cstdint>
@@ -58,6 +68,7 @@ struct AppliedBlock {
   std::vector<crypto::Digest> tx_ids;
   std::vector<Bytes> receipts;           // serialized Receipt
   int64_t time_ms = 0;
+  bool prepared = false;                 // executed ahead (Ledger::Prepare)
 };
 
 class Ledger {
@@ -79,6 +90,13 @@ class Ledger {
   Result<std::optional<AppliedBlock>> ApplyEntry(const certledger::raft::Entry& entry,
                                                  const certledger::raft::ConfState* conf);
 
+  // Executes `entry` ahead of its commit and keeps the result for ApplyEntry.
+  // Does nothing unless it is a batch entry and the next one to apply
+  // (index == applied_index() + 1); failures are left for ApplyEntry to meet.
+  void Prepare(const certledger::raft::Entry& entry);
+  // Drops a prepared result (the store was replaced, e.g. by a snapshot).
+  void ForgetPrepared();
+
   // Records that every signature of the SignedTx `raw` verified (CheckTx at
   // admission), so applying it here needs no second verification. Bounded:
   // the oldest entries are forgotten. Thread-safe.
@@ -97,6 +115,10 @@ class Ledger {
 
  private:
   Ledger() = default;
+  // A block computed but not yet written: what ApplyBatch writes.
+  struct Executed;
+  // Decodes, verifies and executes a batch entry on the current state.
+  Result<Executed> Execute(const certledger::raft::Entry& entry);
   Result<AppliedBlock> ApplyBatch(const certledger::raft::Entry& entry);
 
   // The header of the block ApplyBatch wrote last, so the next block need
@@ -108,6 +130,7 @@ class Ledger {
     std::unique_ptr<certledger::v1::BlockHeader> header;
   };
   LastBlock last_;
+  std::unique_ptr<Executed> prepared_;  // from Prepare, until ApplyEntry
 
   std::shared_ptr<const crypto::Suite> suite_;
   std::unique_ptr<contracts::Executor> executor_;

@@ -13,10 +13,62 @@ namespace cl::node {
 
 namespace raftpb = certledger::raft;
 
+// Runs one job at a time on its own thread; Wait blocks until it is done.
+class RaftDriver::AheadRunner {
+ public:
+  AheadRunner()
+      : thread_([this] {
+          NameThisThread("cl-prepare");
+          Loop();
+        }) {}
+  ~AheadRunner() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void Run(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu_);
+      CL_CHECK(!job_, "a job is running already");
+      job_ = std::move(job);
+    }
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !job_; });
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || job_; });
+      if (!job_) return;  // stopping, nothing left to run
+      lock.unlock();
+      job_();  // job_ is not touched by Run while set
+      lock.lock();
+      job_ = nullptr;
+      cv_.notify_all();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<void()> job_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts after the members above exist
+};
+
 RaftDriver::RaftDriver(RaftDriverOptions options, Ledger& ledger, Mempool& mempool, Hooks hooks)
     : options_(std::move(options)), ledger_(ledger), mempool_(mempool), hooks_(std::move(hooks)) {}
 
-RaftDriver::~RaftDriver() { Stop(); }
+RaftDriver::~RaftDriver() {
+  Stop();
+  ahead_.reset();
+}
 
 Result<std::unique_ptr<RaftDriver>> RaftDriver::Create(RaftDriverOptions options, Ledger& ledger,
                                                        Mempool& mempool, Hooks hooks) {
@@ -48,6 +100,9 @@ Result<std::unique_ptr<RaftDriver>> RaftDriver::Create(RaftDriverOptions options
     d->persist_seconds_ = &o.metrics->GetHistogram(
         "certledger_raft_persist_seconds", "Time to persist one Ready's raft entries and state",
         LatencyBucketsSeconds());
+    d->blocks_prepared_ = &o.metrics->GetCounter(
+        "certledger_blocks_prepared_total",
+        "Blocks whose signatures and contracts ran while their raft-log write was in flight");
   }
   d->RefreshStatus();
   return d;
@@ -57,6 +112,7 @@ void RaftDriver::Start() {
   std::lock_guard lock(mu_);
   if (started_) return;
   started_ = true;
+  ahead_ = std::make_unique<AheadRunner>();
   thread_ = std::thread([this] {
     NameThisThread("cl-raft");
     Run();
@@ -331,6 +387,7 @@ void RaftDriver::HandleReady() {
     options_.log.Info("snapshot_installed", {{"index", index}, {"height", ledger_.height()}});
     mempool_.RequeueProposed();
     if (hooks_.on_snapshot_installed) hooks_.on_snapshot_installed(ledger_.height());
+    ledger_.ForgetPrepared();
   } else {
     pending_install_.reset();  // raft did not restore: nothing to install
   }
@@ -339,6 +396,22 @@ void RaftDriver::HandleReady() {
   for (const raftpb::Message& m :
        consensus::TakeMessagesSendableBeforePersist(rd, role_, durable_term_))
     hooks_.send(m);
+  // The next entry to apply, with nothing to apply before it: execute it
+  // while it is being persisted (and, on a leader, replicated).
+  struct WaitAhead {
+    AheadRunner* runner = nullptr;
+    ~WaitAhead() {
+      if (runner != nullptr) runner->Wait();
+    }
+  } wait_ahead;
+  if (ahead_ && !rd.snapshot && rd.committed_entries.empty() && !rd.entries.empty()) {
+    const raftpb::Entry& next = rd.entries.front();
+    if (next.type() == raftpb::ENTRY_NORMAL && !next.data().empty() &&
+        RaftIndex(next.index()) == ledger_.applied_index().next()) {
+      ahead_->Run([this, &next] { ledger_.Prepare(next); });
+      wait_ahead.runner = ahead_.get();
+    }
+  }
   if (rd.hard_state || !rd.entries.empty()) {
     const auto t0 = std::chrono::steady_clock::now();
     Status s = store.raft_log().Persist(rd.hard_state ? &*rd.hard_state : nullptr, rd.entries,
@@ -350,6 +423,10 @@ void RaftDriver::HandleReady() {
   }
   // 2. Send the rest.
   for (const raftpb::Message& m : rd.messages) hooks_.send(m);
+  if (wait_ahead.runner != nullptr) {
+    wait_ahead.runner->Wait();  // rd.committed_entries is empty: nothing to apply meanwhile
+    wait_ahead.runner = nullptr;
+  }
   // 3. Apply.
   ApplyCommitted(rd.committed_entries);
   if (failed_) return;
@@ -417,6 +494,7 @@ void RaftDriver::ApplyCommitted(const std::vector<raftpb::Entry>& entries) {
     if (apply_seconds_ != nullptr) {
       apply_seconds_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       block_txs_->Observe(static_cast<double>(b.tx_ids.size()));
+      if (b.prepared) blocks_prepared_->Inc();
     }
     mempool_.OnApplied(b.tx_ids);
     // A block from an entry of the current term was proposed by this term's

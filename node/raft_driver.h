@@ -10,6 +10,12 @@
 //      that it overlaps the followers' (consensus::TakeMessagesSendableBeforePersist);
 //   3. committed entries are applied through the Ledger (blocks, conf changes);
 //   4. Advance().
+// Executing ahead: when a Ready carries the next entry to apply and nothing
+// to apply before it, a helper thread (cl-prepare) runs the block's
+// signature checks and contracts (Ledger::Prepare) while the entry's raft-log
+// write is in flight, so at commit only the block's write remains. The
+// driver waits for the helper before it leaves the Ready; the two never touch
+// the ledger at the same time.
 // As leader it cuts batches from the mempool adaptively: whenever fewer than
 // max_inflight_batches proposals are waiting to be applied, the pending
 // transactions (up to max_batch_txs / max_batch_bytes) are proposed at once —
@@ -63,7 +69,8 @@ struct RaftDriverOptions {
   uint64_t compaction_keep_entries = 5000;
   // Where apply latency, batch sizes and persist latency are observed
   // (certledger_apply_seconds, certledger_block_txs,
-  // certledger_raft_persist_seconds); nullptr = not observed. Must outlive the driver.
+  // certledger_raft_persist_seconds, certledger_blocks_prepared_total);
+  // nullptr = not observed. Must outlive the driver.
   MetricsRegistry* metrics = nullptr;
   Logger log;
 };
@@ -161,6 +168,7 @@ class RaftDriver {
     uint64_t deadline_tick;
     std::function<void(Status)> done;
   };
+  class AheadRunner;  // the cl-prepare thread
   using Command = std::variant<certledger::raft::Message, std::function<void()>>;
 
   RaftDriver(RaftDriverOptions options, Ledger& ledger, Mempool& mempool, Hooks hooks);
@@ -180,6 +188,7 @@ class RaftDriver {
   Mempool& mempool_;
   const Hooks hooks_;
   std::unique_ptr<consensus::RawNode> raw_;
+  std::unique_ptr<AheadRunner> ahead_;  // created by Start
 
   std::thread thread_;
   mutable std::mutex mu_;
@@ -207,6 +216,7 @@ class RaftDriver {
   Histogram* apply_seconds_ = nullptr;
   Histogram* block_txs_ = nullptr;
   Histogram* persist_seconds_ = nullptr;
+  Counter* blocks_prepared_ = nullptr;
 
   DriverStatus status_;  // guarded by mu_
 };

@@ -71,6 +71,7 @@ class ApiTestBase : public ::testing::Test {
     s.node_key = crypto::SecretKey(Bytes(f_.Key("node/1").secret_key.bytes()));
     s.data_dir = dir_.string();
     s.raft = RaftDriverOptions{.tick_ms = 10, .election_ticks = 5};
+    s.raft.metrics = &metrics_;  // declared before node_: outlives it
     s.ledger = LedgerOptions{.verify_threads = 0, .sync_applies = false};
     s.log = Logger::Null();
     auto n = Node::Create(std::move(s));
@@ -275,6 +276,8 @@ TEST_F(ApiTest, StatusHealthMetricsAndEvents) {
   EXPECT_NE(m.body.find("certledger_http_requests_total"), std::string::npos);
   EXPECT_GE(MetricValue(m.body, "certledger_state_cache_hits"), hits_before + 1);
   EXPECT_GT(MetricValue(m.body, "certledger_state_cache_entries"), 0);
+  // The lone block was executed while its raft-log write was in flight.
+  EXPECT_EQ(MetricValue(m.body, "certledger_blocks_prepared_total"), 1);
   HttpResponse b = Get("/v1/blocks/latest");
   ASSERT_EQ(b.status, 200);
   EXPECT_EQ(FromJson<api::BlockView>(b.body).height(), 1u);

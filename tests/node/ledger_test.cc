@@ -1,0 +1,198 @@
+// Ledger::Prepare (executing a block ahead of its commit): the block that
+// ApplyEntry writes from a prepared result is the block it would have
+// computed itself, and a prepared result is never used for another entry or
+// on another state.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "node/ledger.h"
+#include "proto/raft.pb.h"
+#include "proto/records.pb.h"
+#include "proto/tx.pb.h"
+#include "storage/store.h"
+#include "tests/contracts/fixture.h"
+
+namespace cl::node {
+namespace {
+
+namespace v1 = certledger::v1;
+namespace raftpb = certledger::raft;
+using contracts::testing::Fixture;
+using contracts::testing::kDayMs;
+using contracts::testing::kGenesisTimeMs;
+
+constexpr int64_t kNow = kGenesisTimeMs + kDayMs;
+
+class LedgerPrepareTest : public ::testing::Test {
+ protected:
+  LedgerPrepareTest() {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("cl-ledger-" + std::to_string(::getpid()) + "-" +
+            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+    genesis_bytes_ = f_.genesis().SerializeAsString();
+  }
+  ~LedgerPrepareTest() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::unique_ptr<Ledger> Open(const std::string& name) {
+    auto l = Ledger::Open(f_.genesis(), genesis_bytes_,
+                          LedgerOptions{.data_dir = (dir_ / name).string(), .sync_applies = false});
+    EXPECT_TRUE(l.ok()) << l.status().ToString();
+    return l.ok() ? std::move(*l) : nullptr;
+  }
+
+  static raftpb::Entry BatchEntry(RaftIndex index, uint64_t term, const std::vector<Bytes>& txs,
+                                  int64_t time_ms) {
+    v1::Batch b;
+    b.set_time_ms(time_ms);
+    b.set_proposer(1);
+    for (const Bytes& t : txs) b.add_txs(t);
+    raftpb::Entry e;
+    e.set_type(raftpb::ENTRY_NORMAL);
+    e.set_index(index.value());
+    e.set_term(term);
+    e.set_data(b.SerializeAsString());
+    return e;
+  }
+
+  Bytes AnchorTx(std::string_view id) const {
+    return f_.Anchor("PSB/issuer", kNow,
+                     f_.Cert(id, "ID_CARD", "PSB", f_.HolderRef("110101199001011234"), kGenesisTimeMs));
+  }
+
+  static AppliedBlock Apply(Ledger& l, const raftpb::Entry& e) {
+    auto r = l.ApplyEntry(e, nullptr);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(r.ok() && r->has_value());
+    return r.ok() && r->has_value() ? std::move(**r) : AppliedBlock{};
+  }
+
+  static void ExpectSameBlock(const AppliedBlock& a, const AppliedBlock& b) {
+    EXPECT_EQ(a.height, b.height);
+    EXPECT_EQ(a.hash, b.hash);
+    EXPECT_EQ(a.header, b.header);
+    EXPECT_EQ(a.tx_ids, b.tx_ids);
+    EXPECT_EQ(a.receipts, b.receipts);
+  }
+
+  static v1::ResultCode CodeOf(const Bytes& receipt) {
+    v1::Receipt r;
+    EXPECT_TRUE(r.ParseFromString(receipt));
+    return r.code();
+  }
+
+  Fixture f_;
+  std::filesystem::path dir_;
+  Bytes genesis_bytes_;
+};
+
+// Blocks whose contracts read what the block before wrote (a revocation of
+// the certificate anchored one block earlier, a duplicate anchor, a tx that
+// fails its signature check): identical whether prepared or not.
+TEST_F(LedgerPrepareTest, PreparedBlocksAreTheBlocksComputedAtApply) {
+  auto plain = Open("plain");
+  auto ahead = Open("ahead");
+  ASSERT_TRUE(plain && ahead);
+  Bytes forged = AnchorTx("forged");
+  forged[forged.size() - 3] ^= 0x01;  // inside the signature
+  const std::vector<std::vector<Bytes>> blocks = {
+      {AnchorTx("c1"), AnchorTx("c2")},
+      {f_.Revoke("PSB/issuer", kNow, "c1"), AnchorTx("c1")},
+      {forged, f_.Revoke("PSB/issuer", kNow, "c2"), AnchorTx("c3")},
+  };
+  RaftIndex index = plain->applied_index();
+  ASSERT_EQ(index, ahead->applied_index());
+  std::vector<AppliedBlock> applied;
+  for (size_t k = 0; k < blocks.size(); ++k) {
+    index = index.next();
+    const raftpb::Entry e = BatchEntry(index, 2, blocks[k], kNow + static_cast<int64_t>(k));
+    const AppliedBlock want = Apply(*plain, e);
+    ahead->Prepare(e);
+    const AppliedBlock got = Apply(*ahead, e);
+    EXPECT_FALSE(want.prepared);
+    EXPECT_TRUE(got.prepared) << "block " << k + 1;
+    ExpectSameBlock(want, got);
+    applied.push_back(got);
+  }
+  ASSERT_EQ(ahead->height(), Height(3));
+  // The revocations saw the anchors of the blocks before; the second anchor
+  // of c1 did not replace the first; the forged tx was refused.
+  EXPECT_EQ(CodeOf(applied[0].receipts.at(0)), v1::OK);
+  EXPECT_EQ(CodeOf(applied[1].receipts.at(0)), v1::OK);
+  EXPECT_NE(CodeOf(applied[1].receipts.at(1)), v1::OK);
+  EXPECT_NE(CodeOf(applied[2].receipts.at(0)), v1::OK);
+  EXPECT_EQ(CodeOf(applied[2].receipts.at(1)), v1::OK);
+  EXPECT_EQ(CodeOf(applied[2].receipts.at(2)), v1::OK);
+}
+
+// A prepared entry replaced in the log (same index, a later term, other
+// bytes) is executed again; the prepared one never reaches the store.
+TEST_F(LedgerPrepareTest, AReplacedEntryIsExecutedAgain) {
+  auto plain = Open("plain");
+  auto ahead = Open("ahead");
+  ASSERT_TRUE(plain && ahead);
+  const RaftIndex index = ahead->applied_index().next();
+  const raftpb::Entry first = BatchEntry(index, 2, {AnchorTx("old-leader")}, kNow);
+  const raftpb::Entry replaced = BatchEntry(index, 3, {AnchorTx("new-leader")}, kNow + 5);
+  ahead->Prepare(first);
+  EXPECT_EQ(ahead->height(), Height(0));  // preparing writes nothing
+  const AppliedBlock got = Apply(*ahead, replaced);
+  EXPECT_FALSE(got.prepared);
+  ExpectSameBlock(Apply(*plain, replaced), got);
+
+  // Same index and term, other bytes (never happens in raft; still refused).
+  const raftpb::Entry next = BatchEntry(index.next(), 3, {AnchorTx("a")}, kNow + 6);
+  raftpb::Entry other = BatchEntry(index.next(), 3, {AnchorTx("b")}, kNow + 6);
+  ahead->Prepare(next);
+  const AppliedBlock got2 = Apply(*ahead, other);
+  EXPECT_FALSE(got2.prepared);
+  ExpectSameBlock(Apply(*plain, other), got2);
+}
+
+// Only the next entry to apply is prepared, and a prepared result is not
+// used once another entry (a leader's empty entry) was applied before it,
+// nor after ForgetPrepared.
+TEST_F(LedgerPrepareTest, OnlyTheNextEntryOnTheStateItWasPreparedOn) {
+  auto plain = Open("plain");
+  auto ahead = Open("ahead");
+  ASSERT_TRUE(plain && ahead);
+  const RaftIndex i1 = ahead->applied_index().next();
+  const raftpb::Entry skip = BatchEntry(i1.next(), 2, {AnchorTx("x")}, kNow);
+  ahead->Prepare(skip);  // not the next one: ignored
+  raftpb::Entry empty;
+  empty.set_type(raftpb::ENTRY_NORMAL);
+  empty.set_index(i1.value());
+  empty.set_term(2);
+  ASSERT_TRUE(ahead->ApplyEntry(empty, nullptr).ok());
+  ASSERT_TRUE(plain->ApplyEntry(empty, nullptr).ok());
+  const AppliedBlock got = Apply(*ahead, skip);
+  EXPECT_FALSE(got.prepared);
+  ExpectSameBlock(Apply(*plain, skip), got);
+
+  // Prepared on the state before an empty entry, applied after it.
+  const RaftIndex i3 = ahead->applied_index().next();
+  const raftpb::Entry late = BatchEntry(i3.next(), 2, {AnchorTx("y")}, kNow + 1);
+  raftpb::Entry early = late;
+  early.set_index(i3.value());
+  ahead->Prepare(early);
+  empty.set_index(i3.value());
+  ASSERT_TRUE(ahead->ApplyEntry(empty, nullptr).ok());
+  ASSERT_TRUE(plain->ApplyEntry(empty, nullptr).ok());
+  const AppliedBlock got2 = Apply(*ahead, late);
+  EXPECT_FALSE(got2.prepared);
+  ExpectSameBlock(Apply(*plain, late), got2);
+
+  const raftpb::Entry next = BatchEntry(ahead->applied_index().next(), 2, {AnchorTx("z")}, kNow + 2);
+  ahead->Prepare(next);
+  ahead->ForgetPrepared();
+  const AppliedBlock got3 = Apply(*ahead, next);
+  EXPECT_FALSE(got3.prepared);
+  ExpectSameBlock(Apply(*plain, next), got3);
+  EXPECT_EQ(CodeOf(got3.receipts.at(0)), v1::OK);
+}
+
+}  // namespace
+}  // namespace cl::node
