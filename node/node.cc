@@ -350,11 +350,13 @@ void Node::OnSoftState(const consensus::SoftState& ss) {
 }
 
 void Node::OnBlock(const AppliedBlock& b) {
-  certs_->OnApplied(b.height, b.hash);
+  // Clients waiting for these txs first: their answers do not depend on the
+  // header signature below (a commit certificate needs a quorum anyway).
   for (size_t i = 0; i < b.tx_ids.size(); ++i)
     waiters_->Resolve(b.tx_ids[i], TxOutcome{.height = b.height,
                                              .position = static_cast<uint32_t>(i),
                                              .receipt = b.receipts[i]});
+  certs_->OnApplied(b.height, b.hash);
   notifier_.Publish(b.height);
 }
 
