@@ -707,9 +707,18 @@ void HttpServer::Impl::Reject(tcp::socket sock) {
   });
 }
 
-void HttpServer::Impl::Record(std::string_view method, std::string_view route, int status,
+// The method as a metric label: the standard ones by name, anything else as
+// "other", so a client cannot add series (memory) by inventing methods.
+static std::string_view MethodLabel(std::string_view method) {
+  for (std::string_view known : {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
+    if (method == known) return known;
+  return "other";
+}
+
+void HttpServer::Impl::Record(std::string_view raw_method, std::string_view route, int status,
                               Clock::time_point start, SeriesCache* cache) {
   if (!opts_.metrics) return;
+  const std::string_view method = MethodLabel(raw_method);
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
   if (cache->requests == nullptr || cache->status != status || cache->method != method || cache->route != route) {
     Labels labels{{"method", std::string(method)}, {"route", std::string(route)}, {"status", std::to_string(status)}};

@@ -432,6 +432,17 @@ TEST_F(HttpServerTest, RecordsPerRouteMetrics) {
             std::string::npos) << text;
 }
 
+// Methods a client makes up share one label value: they cannot grow the
+// metrics without bound.
+TEST_F(HttpServerTest, InventedMethodsShareOneMetricSeries) {
+  StartServer(EchoRouter());
+  for (int i = 0; i < 20; ++i)
+    Call(port_, "BREW" + std::to_string(i) + " /v1/blocks/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string text = metrics_.RenderPrometheus();
+  EXPECT_EQ(text.find("BREW"), std::string::npos) << text;
+  EXPECT_NE(text.find("certledger_http_requests_total{method=\"other\""), std::string::npos) << text;
+}
+
 TEST_F(HttpServerTest, GracefulStopFinishesInFlightRequests) {
   Router r;
   r.Handle("GET", "/slow", [this](Request, Responder resp) {
