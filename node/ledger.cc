@@ -83,10 +83,11 @@ Result<std::optional<AppliedBlock>> Ledger::ApplyEntry(const certledger::raft::E
 struct Ledger::Executed {
   RaftIndex index;
   RaftTerm term;
-  Bytes data;            // the entry's bytes
-  RaftIndex applied_at;  // the applied index it was computed on
   Height height;
   contracts::ExecOutput out;
+  // Set by Prepare only: what ApplyBatch checks before it uses the result.
+  Bytes data;            // the entry's bytes
+  RaftIndex applied_at;  // the applied index it was computed on
 };
 
 Result<Ledger::Executed> Ledger::Execute(const certledger::raft::Entry& entry) {
@@ -148,18 +149,24 @@ Result<Ledger::Executed> Ledger::Execute(const certledger::raft::Entry& entry) {
   CL_ASSIGN_OR_RETURN(contracts::ExecOutput out, executor_->Apply(in));
   return Executed{.index = RaftIndex(entry.index()),
                   .term = RaftTerm(entry.term()),
-                  .data = Bytes(entry.data()),
-                  .applied_at = applied_index(),
                   .height = height,
                   .out = std::move(out)};
 }
 
+bool Ledger::WouldPrepare(const certledger::raft::Entry& entry) const {
+  return entry.type() == certledger::raft::ENTRY_NORMAL && !entry.data().empty() &&
+         RaftIndex(entry.index()) == applied_index().next();
+}
+
 void Ledger::Prepare(const certledger::raft::Entry& entry) {
   prepared_.reset();
-  if (entry.type() != certledger::raft::ENTRY_NORMAL || entry.data().empty()) return;
-  if (RaftIndex(entry.index()) != applied_index().next()) return;
+  if (!WouldPrepare(entry)) return;
+  const RaftIndex applied_at = applied_index();
   auto ex = Execute(entry);
-  if (ex.ok()) prepared_ = std::make_unique<Executed>(std::move(*ex));
+  if (!ex.ok()) return;
+  ex->data = entry.data();
+  ex->applied_at = applied_at;
+  prepared_ = std::make_unique<Executed>(std::move(*ex));
 }
 
 void Ledger::ForgetPrepared() { prepared_.reset(); }

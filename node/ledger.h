@@ -90,9 +90,11 @@ class Ledger {
   Result<std::optional<AppliedBlock>> ApplyEntry(const certledger::raft::Entry& entry,
                                                  const certledger::raft::ConfState* conf);
 
-  // Executes `entry` ahead of its commit and keeps the result for ApplyEntry.
-  // Does nothing unless it is a batch entry and the next one to apply
-  // (index == applied_index() + 1); failures are left for ApplyEntry to meet.
+  // True if `entry` is a batch and the next one to apply (index ==
+  // applied_index() + 1): what Prepare executes.
+  bool WouldPrepare(const certledger::raft::Entry& entry) const;
+  // Executes `entry` ahead of its commit and keeps the result for ApplyEntry,
+  // if WouldPrepare(entry); failures are left for ApplyEntry to meet.
   void Prepare(const certledger::raft::Entry& entry);
   // Drops a prepared result (the store was replaced, e.g. by a snapshot).
   void ForgetPrepared();
@@ -122,7 +124,8 @@ class Ledger {
   Result<AppliedBlock> ApplyBatch(const certledger::raft::Entry& entry);
 
   // The header of the block ApplyBatch wrote last, so the next block need
-  // not read and parse the whole previous block (driver thread only). Used
+  // not read and parse the whole previous block (used by ApplyEntry and
+  // Prepare, which the driver never runs at the same time). Used
   // only while its height is the store's latest (a snapshot install moves it).
   struct LastBlock {
     Height height;

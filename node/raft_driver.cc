@@ -92,7 +92,8 @@ Result<std::unique_ptr<RaftDriver>> RaftDriver::Create(RaftDriverOptions options
     d->durable_term_ = init->hard_state.term();
   if (o.metrics != nullptr) {
     d->apply_seconds_ = &o.metrics->GetHistogram(
-        "certledger_apply_seconds", "Time to apply one block (verify, execute, atomic write)",
+        "certledger_apply_seconds",
+        "Time to apply one committed block (verify, execute, atomic write; only the write if it was prepared)",
         LatencyBucketsSeconds());
     d->block_txs_ = &o.metrics->GetHistogram(
         "certledger_block_txs", "Transactions per applied block",
@@ -378,6 +379,7 @@ void RaftDriver::HandleReady() {
     Status s = store.InstallSnapshot(*pending_install_, hs);
     pending_install_.reset();
     if (!s.ok()) return Fail(s.WithContext("installing snapshot " + std::to_string(index)));
+    ledger_.ForgetPrepared();  // computed on the state the snapshot replaced
     durable_term_ = hs.term();
     snapshot_index_ = RaftIndex(index);
     {
@@ -387,7 +389,6 @@ void RaftDriver::HandleReady() {
     options_.log.Info("snapshot_installed", {{"index", index}, {"height", ledger_.height()}});
     mempool_.RequeueProposed();
     if (hooks_.on_snapshot_installed) hooks_.on_snapshot_installed(ledger_.height());
-    ledger_.ForgetPrepared();
   } else {
     pending_install_.reset();  // raft did not restore: nothing to install
   }
@@ -397,20 +398,19 @@ void RaftDriver::HandleReady() {
        consensus::TakeMessagesSendableBeforePersist(rd, role_, durable_term_))
     hooks_.send(m);
   // The next entry to apply, with nothing to apply before it: execute it
-  // while it is being persisted (and, on a leader, replicated).
+  // while it is being persisted (and, on a leader, replicated). It refers to
+  // rd, so it is waited for on every way out of this function.
   struct WaitAhead {
     AheadRunner* runner = nullptr;
     ~WaitAhead() {
       if (runner != nullptr) runner->Wait();
     }
   } wait_ahead;
-  if (ahead_ && !rd.snapshot && rd.committed_entries.empty() && !rd.entries.empty()) {
+  if (ahead_ && !rd.snapshot && rd.committed_entries.empty() && !rd.entries.empty() &&
+      ledger_.WouldPrepare(rd.entries.front())) {
     const raftpb::Entry& next = rd.entries.front();
-    if (next.type() == raftpb::ENTRY_NORMAL && !next.data().empty() &&
-        RaftIndex(next.index()) == ledger_.applied_index().next()) {
-      ahead_->Run([this, &next] { ledger_.Prepare(next); });
-      wait_ahead.runner = ahead_.get();
-    }
+    ahead_->Run([this, &next] { ledger_.Prepare(next); });
+    wait_ahead.runner = ahead_.get();
   }
   if (rd.hard_state || !rd.entries.empty()) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -423,10 +423,6 @@ void RaftDriver::HandleReady() {
   }
   // 2. Send the rest.
   for (const raftpb::Message& m : rd.messages) hooks_.send(m);
-  if (wait_ahead.runner != nullptr) {
-    wait_ahead.runner->Wait();  // rd.committed_entries is empty: nothing to apply meanwhile
-    wait_ahead.runner = nullptr;
-  }
   // 3. Apply.
   ApplyCommitted(rd.committed_entries);
   if (failed_) return;

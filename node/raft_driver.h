@@ -13,9 +13,10 @@
 // Executing ahead: when a Ready carries the next entry to apply and nothing
 // to apply before it, a helper thread (cl-prepare) runs the block's
 // signature checks and contracts (Ledger::Prepare) while the entry's raft-log
-// write is in flight, so at commit only the block's write remains. The
-// driver waits for the helper before it leaves the Ready; the two never touch
-// the ledger at the same time.
+// write is in flight, so at commit only the block's write remains. Meanwhile
+// the raft thread only writes the raft log and sends messages (the Store is
+// thread-safe; no state or block is written); it waits for the helper before
+// it leaves the Ready, so Prepare never overlaps ApplyEntry.
 // As leader it cuts batches from the mempool adaptively: whenever fewer than
 // max_inflight_batches proposals are waiting to be applied, the pending
 // transactions (up to max_batch_txs / max_batch_bytes) are proposed at once —

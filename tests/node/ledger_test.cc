@@ -143,25 +143,40 @@ TEST_F(LedgerPrepareTest, AReplacedEntryIsExecutedAgain) {
   EXPECT_FALSE(got.prepared);
   ExpectSameBlock(Apply(*plain, replaced), got);
 
+  // Same index and bytes, a later term (a new leader proposed the same
+  // batch again): the header records the term, so it is computed again.
+  const raftpb::Entry again = BatchEntry(index.next(), 3, {AnchorTx("again")}, kNow + 6);
+  raftpb::Entry again_later = again;
+  again_later.set_term(4);
+  ahead->Prepare(again);
+  const AppliedBlock got_again = Apply(*ahead, again_later);
+  EXPECT_FALSE(got_again.prepared);
+  ExpectSameBlock(Apply(*plain, again_later), got_again);
+  v1::BlockHeader header;
+  ASSERT_TRUE(header.ParseFromString(got_again.header));
+  EXPECT_EQ(header.raft_term(), 4u);
+
   // Same index and term, other bytes (never happens in raft; still refused).
-  const raftpb::Entry next = BatchEntry(index.next(), 3, {AnchorTx("a")}, kNow + 6);
-  raftpb::Entry other = BatchEntry(index.next(), 3, {AnchorTx("b")}, kNow + 6);
+  const raftpb::Entry next = BatchEntry(index.next().next(), 4, {AnchorTx("a")}, kNow + 7);
+  raftpb::Entry other = BatchEntry(index.next().next(), 4, {AnchorTx("b")}, kNow + 7);
   ahead->Prepare(next);
   const AppliedBlock got2 = Apply(*ahead, other);
   EXPECT_FALSE(got2.prepared);
   ExpectSameBlock(Apply(*plain, other), got2);
 }
 
-// Only the next entry to apply is prepared, and a prepared result is not
-// used once another entry (a leader's empty entry) was applied before it,
-// nor after ForgetPrepared.
+// A result prepared for an entry that was not the next one, or on a state
+// that another entry (a leader's empty entry) changed since, is not used;
+// nor after ForgetPrepared. (Prepare refuses an entry that is not the next
+// one, and ApplyEntry checks the index and the state again: either check
+// alone keeps these blocks right, so they are tested together.)
 TEST_F(LedgerPrepareTest, OnlyTheNextEntryOnTheStateItWasPreparedOn) {
   auto plain = Open("plain");
   auto ahead = Open("ahead");
   ASSERT_TRUE(plain && ahead);
   const RaftIndex i1 = ahead->applied_index().next();
   const raftpb::Entry skip = BatchEntry(i1.next(), 2, {AnchorTx("x")}, kNow);
-  ahead->Prepare(skip);  // not the next one: ignored
+  ahead->Prepare(skip);  // not the next one
   raftpb::Entry empty;
   empty.set_type(raftpb::ENTRY_NORMAL);
   empty.set_index(i1.value());
@@ -192,6 +207,42 @@ TEST_F(LedgerPrepareTest, OnlyTheNextEntryOnTheStateItWasPreparedOn) {
   EXPECT_FALSE(got3.prepared);
   ExpectSameBlock(Apply(*plain, next), got3);
   EXPECT_EQ(CodeOf(got3.receipts.at(0)), v1::OK);
+}
+
+// A ledger opened again has no cached previous header: Prepare reads it
+// from the store, and the block is still the one computed at apply.
+TEST_F(LedgerPrepareTest, PreparesRightAfterTheLedgerIsOpenedAgain) {
+  auto plain = Open("plain");
+  auto ahead = Open("ahead");
+  ASSERT_TRUE(plain && ahead);
+  const raftpb::Entry first = BatchEntry(ahead->applied_index().next(), 2, {AnchorTx("r1")}, kNow);
+  Apply(*plain, first);
+  Apply(*ahead, first);
+  ahead.reset();
+  ahead = Open("ahead");
+  ASSERT_TRUE(ahead);
+  const raftpb::Entry second =
+      BatchEntry(ahead->applied_index().next(), 2, {f_.Revoke("PSB/issuer", kNow, "r1")}, kNow + 1);
+  ahead->Prepare(second);
+  const AppliedBlock got = Apply(*ahead, second);
+  EXPECT_TRUE(got.prepared);
+  ExpectSameBlock(Apply(*plain, second), got);
+  EXPECT_EQ(CodeOf(got.receipts.at(0)), v1::OK);
+}
+
+// A node that admitted a tx (and so skips its signature check) prepares the
+// same block as a node that checks it.
+TEST_F(LedgerPrepareTest, AdmittedTxsGiveTheSameBlock) {
+  auto plain = Open("plain");
+  auto ahead = Open("ahead");
+  ASSERT_TRUE(plain && ahead);
+  const Bytes tx = AnchorTx("admitted");
+  ahead->NoteVerified(tx);
+  const raftpb::Entry e = BatchEntry(ahead->applied_index().next(), 2, {tx, AnchorTx("other")}, kNow);
+  ahead->Prepare(e);
+  const AppliedBlock got = Apply(*ahead, e);
+  EXPECT_TRUE(got.prepared);
+  ExpectSameBlock(Apply(*plain, e), got);
 }
 
 }  // namespace
