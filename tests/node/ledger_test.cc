@@ -33,8 +33,16 @@ class LedgerPrepareTest : public ::testing::Test {
     genesis_bytes_ = f_.genesis().SerializeAsString();
   }
   ~LedgerPrepareTest() override {
+    plain_.reset();
+    ahead_.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
+  }
+  // Two ledgers of one genesis: `plain_` only applies, `ahead_` prepares.
+  void SetUp() override {
+    plain_ = Open("plain");
+    ahead_ = Open("ahead");
+    ASSERT_TRUE(plain_ && ahead_);
   }
 
   std::unique_ptr<Ledger> Open(const std::string& name) {
@@ -57,6 +65,19 @@ class LedgerPrepareTest : public ::testing::Test {
     e.set_data(b.SerializeAsString());
     return e;
   }
+  // The entry after the last one applied.
+  raftpb::Entry NextBatch(uint64_t term, const std::vector<Bytes>& txs, int64_t time_ms) const {
+    return BatchEntry(ahead_->applied_index().next(), term, txs, time_ms);
+  }
+  // A leader's empty entry at `index`, applied to both ledgers.
+  void ApplyEmptyToBoth(RaftIndex index) {
+    raftpb::Entry empty;
+    empty.set_type(raftpb::ENTRY_NORMAL);
+    empty.set_index(index.value());
+    empty.set_term(2);
+    ASSERT_TRUE(ahead_->ApplyEntry(empty, nullptr).ok());
+    ASSERT_TRUE(plain_->ApplyEntry(empty, nullptr).ok());
+  }
 
   Bytes AnchorTx(std::string_view id) const {
     return f_.Anchor("PSB/issuer", kNow,
@@ -70,12 +91,19 @@ class LedgerPrepareTest : public ::testing::Test {
     return r.ok() && r->has_value() ? std::move(**r) : AppliedBlock{};
   }
 
-  static void ExpectSameBlock(const AppliedBlock& a, const AppliedBlock& b) {
-    EXPECT_EQ(a.height, b.height);
-    EXPECT_EQ(a.hash, b.hash);
-    EXPECT_EQ(a.header, b.header);
-    EXPECT_EQ(a.tx_ids, b.tx_ids);
-    EXPECT_EQ(a.receipts, b.receipts);
+  // Prepares `prepared` on ahead_ (unless null), then applies `applied` to
+  // both ledgers, which must write the same block; returns ahead_'s.
+  AppliedBlock PrepareThenApply(const raftpb::Entry* prepared, const raftpb::Entry& applied) {
+    if (prepared != nullptr) ahead_->Prepare(*prepared);
+    AppliedBlock got = Apply(*ahead_, applied);
+    const AppliedBlock want = Apply(*plain_, applied);
+    EXPECT_FALSE(want.prepared);
+    EXPECT_EQ(want.height, got.height);
+    EXPECT_EQ(want.hash, got.hash);
+    EXPECT_EQ(want.header, got.header);
+    EXPECT_EQ(want.tx_ids, got.tx_ids);
+    EXPECT_EQ(want.receipts, got.receipts);
+    return got;
   }
 
   static v1::ResultCode CodeOf(const Bytes& receipt) {
@@ -87,15 +115,14 @@ class LedgerPrepareTest : public ::testing::Test {
   Fixture f_;
   std::filesystem::path dir_;
   Bytes genesis_bytes_;
+  std::unique_ptr<Ledger> plain_;
+  std::unique_ptr<Ledger> ahead_;
 };
 
 // Blocks whose contracts read what the block before wrote (a revocation of
 // the certificate anchored one block earlier, a duplicate anchor, a tx that
 // fails its signature check): identical whether prepared or not.
 TEST_F(LedgerPrepareTest, PreparedBlocksAreTheBlocksComputedAtApply) {
-  auto plain = Open("plain");
-  auto ahead = Open("ahead");
-  ASSERT_TRUE(plain && ahead);
   Bytes forged = AnchorTx("forged");
   forged[forged.size() - 3] ^= 0x01;  // inside the signature
   const std::vector<std::vector<Bytes>> blocks = {
@@ -103,21 +130,13 @@ TEST_F(LedgerPrepareTest, PreparedBlocksAreTheBlocksComputedAtApply) {
       {f_.Revoke("PSB/issuer", kNow, "c1"), AnchorTx("c1")},
       {forged, f_.Revoke("PSB/issuer", kNow, "c2"), AnchorTx("c3")},
   };
-  RaftIndex index = plain->applied_index();
-  ASSERT_EQ(index, ahead->applied_index());
   std::vector<AppliedBlock> applied;
   for (size_t k = 0; k < blocks.size(); ++k) {
-    index = index.next();
-    const raftpb::Entry e = BatchEntry(index, 2, blocks[k], kNow + static_cast<int64_t>(k));
-    const AppliedBlock want = Apply(*plain, e);
-    ahead->Prepare(e);
-    const AppliedBlock got = Apply(*ahead, e);
-    EXPECT_FALSE(want.prepared);
-    EXPECT_TRUE(got.prepared) << "block " << k + 1;
-    ExpectSameBlock(want, got);
-    applied.push_back(got);
+    const raftpb::Entry e = NextBatch(2, blocks[k], kNow + static_cast<int64_t>(k));
+    applied.push_back(PrepareThenApply(&e, e));
+    EXPECT_TRUE(applied.back().prepared) << "block " << k + 1;
   }
-  ASSERT_EQ(ahead->height(), Height(3));
+  ASSERT_EQ(ahead_->height(), Height(3));
   // The revocations saw the anchors of the blocks before; the second anchor
   // of c1 did not replace the first; the forged tx was refused.
   EXPECT_EQ(CodeOf(applied[0].receipts.at(0)), v1::OK);
@@ -131,38 +150,27 @@ TEST_F(LedgerPrepareTest, PreparedBlocksAreTheBlocksComputedAtApply) {
 // A prepared entry replaced in the log (same index, a later term, other
 // bytes) is executed again; the prepared one never reaches the store.
 TEST_F(LedgerPrepareTest, AReplacedEntryIsExecutedAgain) {
-  auto plain = Open("plain");
-  auto ahead = Open("ahead");
-  ASSERT_TRUE(plain && ahead);
-  const RaftIndex index = ahead->applied_index().next();
-  const raftpb::Entry first = BatchEntry(index, 2, {AnchorTx("old-leader")}, kNow);
-  const raftpb::Entry replaced = BatchEntry(index, 3, {AnchorTx("new-leader")}, kNow + 5);
-  ahead->Prepare(first);
-  EXPECT_EQ(ahead->height(), Height(0));  // preparing writes nothing
-  const AppliedBlock got = Apply(*ahead, replaced);
-  EXPECT_FALSE(got.prepared);
-  ExpectSameBlock(Apply(*plain, replaced), got);
+  const raftpb::Entry first = NextBatch(2, {AnchorTx("old-leader")}, kNow);
+  const raftpb::Entry replaced = NextBatch(3, {AnchorTx("new-leader")}, kNow + 5);
+  ahead_->Prepare(first);
+  EXPECT_EQ(ahead_->height(), Height(0));  // preparing writes nothing
+  EXPECT_FALSE(PrepareThenApply(nullptr, replaced).prepared);
 
   // Same index and bytes, a later term (a new leader proposed the same
   // batch again): the header records the term, so it is computed again.
-  const raftpb::Entry again = BatchEntry(index.next(), 3, {AnchorTx("again")}, kNow + 6);
+  const raftpb::Entry again = NextBatch(3, {AnchorTx("again")}, kNow + 6);
   raftpb::Entry again_later = again;
   again_later.set_term(4);
-  ahead->Prepare(again);
-  const AppliedBlock got_again = Apply(*ahead, again_later);
-  EXPECT_FALSE(got_again.prepared);
-  ExpectSameBlock(Apply(*plain, again_later), got_again);
+  const AppliedBlock got = PrepareThenApply(&again, again_later);
+  EXPECT_FALSE(got.prepared);
   v1::BlockHeader header;
-  ASSERT_TRUE(header.ParseFromString(got_again.header));
+  ASSERT_TRUE(header.ParseFromString(got.header));
   EXPECT_EQ(header.raft_term(), 4u);
 
   // Same index and term, other bytes (never happens in raft; still refused).
-  const raftpb::Entry next = BatchEntry(index.next().next(), 4, {AnchorTx("a")}, kNow + 7);
-  raftpb::Entry other = BatchEntry(index.next().next(), 4, {AnchorTx("b")}, kNow + 7);
-  ahead->Prepare(next);
-  const AppliedBlock got2 = Apply(*ahead, other);
-  EXPECT_FALSE(got2.prepared);
-  ExpectSameBlock(Apply(*plain, other), got2);
+  const raftpb::Entry next = NextBatch(4, {AnchorTx("a")}, kNow + 7);
+  const raftpb::Entry other = NextBatch(4, {AnchorTx("b")}, kNow + 7);
+  EXPECT_FALSE(PrepareThenApply(&next, other).prepared);
 }
 
 // A result prepared for an entry that was not the next one, or on a state
@@ -171,78 +179,50 @@ TEST_F(LedgerPrepareTest, AReplacedEntryIsExecutedAgain) {
 // one, and ApplyEntry checks the index and the state again: either check
 // alone keeps these blocks right, so they are tested together.)
 TEST_F(LedgerPrepareTest, OnlyTheNextEntryOnTheStateItWasPreparedOn) {
-  auto plain = Open("plain");
-  auto ahead = Open("ahead");
-  ASSERT_TRUE(plain && ahead);
-  const RaftIndex i1 = ahead->applied_index().next();
+  const RaftIndex i1 = ahead_->applied_index().next();
   const raftpb::Entry skip = BatchEntry(i1.next(), 2, {AnchorTx("x")}, kNow);
-  ahead->Prepare(skip);  // not the next one
-  raftpb::Entry empty;
-  empty.set_type(raftpb::ENTRY_NORMAL);
-  empty.set_index(i1.value());
-  empty.set_term(2);
-  ASSERT_TRUE(ahead->ApplyEntry(empty, nullptr).ok());
-  ASSERT_TRUE(plain->ApplyEntry(empty, nullptr).ok());
-  const AppliedBlock got = Apply(*ahead, skip);
-  EXPECT_FALSE(got.prepared);
-  ExpectSameBlock(Apply(*plain, skip), got);
+  ahead_->Prepare(skip);  // not the next one
+  ApplyEmptyToBoth(i1);
+  EXPECT_FALSE(PrepareThenApply(nullptr, skip).prepared);
 
   // Prepared on the state before an empty entry, applied after it.
-  const RaftIndex i3 = ahead->applied_index().next();
+  const RaftIndex i3 = ahead_->applied_index().next();
   const raftpb::Entry late = BatchEntry(i3.next(), 2, {AnchorTx("y")}, kNow + 1);
   raftpb::Entry early = late;
   early.set_index(i3.value());
-  ahead->Prepare(early);
-  empty.set_index(i3.value());
-  ASSERT_TRUE(ahead->ApplyEntry(empty, nullptr).ok());
-  ASSERT_TRUE(plain->ApplyEntry(empty, nullptr).ok());
-  const AppliedBlock got2 = Apply(*ahead, late);
-  EXPECT_FALSE(got2.prepared);
-  ExpectSameBlock(Apply(*plain, late), got2);
+  ahead_->Prepare(early);
+  ApplyEmptyToBoth(i3);
+  EXPECT_FALSE(PrepareThenApply(nullptr, late).prepared);
 
-  const raftpb::Entry next = BatchEntry(ahead->applied_index().next(), 2, {AnchorTx("z")}, kNow + 2);
-  ahead->Prepare(next);
-  ahead->ForgetPrepared();
-  const AppliedBlock got3 = Apply(*ahead, next);
-  EXPECT_FALSE(got3.prepared);
-  ExpectSameBlock(Apply(*plain, next), got3);
-  EXPECT_EQ(CodeOf(got3.receipts.at(0)), v1::OK);
+  const raftpb::Entry next = NextBatch(2, {AnchorTx("z")}, kNow + 2);
+  ahead_->Prepare(next);
+  ahead_->ForgetPrepared();
+  const AppliedBlock got = PrepareThenApply(nullptr, next);
+  EXPECT_FALSE(got.prepared);
+  EXPECT_EQ(CodeOf(got.receipts.at(0)), v1::OK);
 }
 
 // A ledger opened again has no cached previous header: Prepare reads it
 // from the store, and the block is still the one computed at apply.
 TEST_F(LedgerPrepareTest, PreparesRightAfterTheLedgerIsOpenedAgain) {
-  auto plain = Open("plain");
-  auto ahead = Open("ahead");
-  ASSERT_TRUE(plain && ahead);
-  const raftpb::Entry first = BatchEntry(ahead->applied_index().next(), 2, {AnchorTx("r1")}, kNow);
-  Apply(*plain, first);
-  Apply(*ahead, first);
-  ahead.reset();
-  ahead = Open("ahead");
-  ASSERT_TRUE(ahead);
-  const raftpb::Entry second =
-      BatchEntry(ahead->applied_index().next(), 2, {f_.Revoke("PSB/issuer", kNow, "r1")}, kNow + 1);
-  ahead->Prepare(second);
-  const AppliedBlock got = Apply(*ahead, second);
+  const raftpb::Entry first = NextBatch(2, {AnchorTx("r1")}, kNow);
+  EXPECT_TRUE(PrepareThenApply(&first, first).prepared);
+  ahead_.reset();
+  ahead_ = Open("ahead");
+  ASSERT_TRUE(ahead_);
+  const raftpb::Entry second = NextBatch(2, {f_.Revoke("PSB/issuer", kNow, "r1")}, kNow + 1);
+  const AppliedBlock got = PrepareThenApply(&second, second);
   EXPECT_TRUE(got.prepared);
-  ExpectSameBlock(Apply(*plain, second), got);
   EXPECT_EQ(CodeOf(got.receipts.at(0)), v1::OK);
 }
 
 // A node that admitted a tx (and so skips its signature check) prepares the
 // same block as a node that checks it.
 TEST_F(LedgerPrepareTest, AdmittedTxsGiveTheSameBlock) {
-  auto plain = Open("plain");
-  auto ahead = Open("ahead");
-  ASSERT_TRUE(plain && ahead);
   const Bytes tx = AnchorTx("admitted");
-  ahead->NoteVerified(tx);
-  const raftpb::Entry e = BatchEntry(ahead->applied_index().next(), 2, {tx, AnchorTx("other")}, kNow);
-  ahead->Prepare(e);
-  const AppliedBlock got = Apply(*ahead, e);
-  EXPECT_TRUE(got.prepared);
-  ExpectSameBlock(Apply(*plain, e), got);
+  ahead_->NoteVerified(tx);
+  const raftpb::Entry e = NextBatch(2, {tx, AnchorTx("other")}, kNow);
+  EXPECT_TRUE(PrepareThenApply(&e, e).prepared);
 }
 
 }  // namespace
