@@ -93,7 +93,8 @@ Result<std::unique_ptr<RaftDriver>> RaftDriver::Create(RaftDriverOptions options
   if (o.metrics != nullptr) {
     d->apply_seconds_ = &o.metrics->GetHistogram(
         "certledger_apply_seconds",
-        "Time to apply one committed block (verify, execute, atomic write; only the write if it was prepared)",
+        "Time to apply one committed block (verify, execute, atomic write; "
+        "only the write if it was prepared)",
         LatencyBucketsSeconds());
     d->block_txs_ = &o.metrics->GetHistogram(
         "certledger_block_txs", "Transactions per applied block",

@@ -80,8 +80,8 @@ class LedgerPrepareTest : public ::testing::Test {
   }
 
   Bytes AnchorTx(std::string_view id) const {
-    return f_.Anchor("PSB/issuer", kNow,
-                     f_.Cert(id, "ID_CARD", "PSB", f_.HolderRef("110101199001011234"), kGenesisTimeMs));
+    const Bytes holder = f_.HolderRef("110101199001011234");
+    return f_.Anchor("PSB/issuer", kNow, f_.Cert(id, "ID_CARD", "PSB", holder, kGenesisTimeMs));
   }
 
   static AppliedBlock Apply(Ledger& l, const raftpb::Entry& e) {
