@@ -81,11 +81,11 @@ Result<std::optional<AppliedBlock>> Ledger::ApplyEntry(const certledger::raft::E
 }
 
 struct Ledger::Executed {
-  RaftIndex index;
-  RaftTerm term;
   Height height;
   contracts::ExecOutput out;
   // Set by Prepare only: what ApplyBatch checks before it uses the result.
+  RaftIndex index;       // the entry's
+  RaftTerm term;         // the entry's
   Bytes data;            // the entry's bytes
   RaftIndex applied_at;  // the applied index it was computed on
 };
@@ -147,10 +147,7 @@ Result<Ledger::Executed> Ledger::Execute(const certledger::raft::Entry& entry) {
   in.history = store_->history().Frontier();
   in.presigned_ok = &sig_ok;
   CL_ASSIGN_OR_RETURN(contracts::ExecOutput out, executor_->Apply(in));
-  return Executed{.index = RaftIndex(entry.index()),
-                  .term = RaftTerm(entry.term()),
-                  .height = height,
-                  .out = std::move(out)};
+  return Executed{.height = height, .out = std::move(out)};
 }
 
 bool Ledger::WouldPrepare(const certledger::raft::Entry& entry) const {
@@ -164,6 +161,8 @@ void Ledger::Prepare(const certledger::raft::Entry& entry) {
   const RaftIndex applied_at = applied_index();
   auto ex = Execute(entry);
   if (!ex.ok()) return;
+  ex->index = RaftIndex(entry.index());
+  ex->term = RaftTerm(entry.term());
   ex->data = entry.data();
   ex->applied_at = applied_at;
   prepared_ = std::make_unique<Executed>(std::move(*ex));

@@ -65,10 +65,7 @@ class RaftDriver::AheadRunner {
 RaftDriver::RaftDriver(RaftDriverOptions options, Ledger& ledger, Mempool& mempool, Hooks hooks)
     : options_(std::move(options)), ledger_(ledger), mempool_(mempool), hooks_(std::move(hooks)) {}
 
-RaftDriver::~RaftDriver() {
-  Stop();
-  ahead_.reset();
-}
+RaftDriver::~RaftDriver() { Stop(); }  // then ahead_ joins its idle thread
 
 Result<std::unique_ptr<RaftDriver>> RaftDriver::Create(RaftDriverOptions options, Ledger& ledger,
                                                        Mempool& mempool, Hooks hooks) {
@@ -407,7 +404,7 @@ void RaftDriver::HandleReady() {
       if (runner != nullptr) runner->Wait();
     }
   } wait_ahead;
-  if (ahead_ && !rd.snapshot && rd.committed_entries.empty() && !rd.entries.empty() &&
+  if (!rd.snapshot && rd.committed_entries.empty() && !rd.entries.empty() &&
       ledger_.WouldPrepare(rd.entries.front())) {
     const raftpb::Entry& next = rd.entries.front();
     ahead_->Run([this, &next] { ledger_.Prepare(next); });

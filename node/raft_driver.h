@@ -189,7 +189,7 @@ class RaftDriver {
   Mempool& mempool_;
   const Hooks hooks_;
   std::unique_ptr<consensus::RawNode> raw_;
-  std::unique_ptr<AheadRunner> ahead_;  // created by Start
+  std::unique_ptr<AheadRunner> ahead_;  // created by Start, before the driver thread
 
   std::thread thread_;
   mutable std::mutex mu_;
