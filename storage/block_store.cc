@@ -105,6 +105,7 @@ Result<std::vector<contracts::KeyValue>> StateStore::Scan(ByteView prefix, ByteV
   if (limit == 0) return out;
   rocksdb::ReadOptions ro;
   std::shared_lock db_lock(core_.db_mu);
+  CL_RETURN_IF_ERROR(core_.DbOpen());
   std::unique_ptr<rocksdb::Iterator> it(core_.db->NewIterator(ro, core_.h(internal::kState)));
   if (!start_after.empty() && start_after > prefix) {
     it->Seek(ToSlice(start_after));

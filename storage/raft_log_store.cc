@@ -38,6 +38,7 @@ Result<std::vector<raft::Entry>> RaftLogStore::Entries(RaftIndex lo, RaftIndex h
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper_slice;
   std::shared_lock db_lock(core_.db_mu);
+  CL_RETURN_IF_ERROR(core_.DbOpen());
   std::unique_ptr<rocksdb::Iterator> it(core_.db->NewIterator(ro, core_.h(internal::kRaftLog)));
   uint64_t bytes = 0;
   RaftIndex want = lo;
@@ -91,6 +92,7 @@ Result<raft::Snapshot> RaftLogStore::Snapshot() const {
 Status RaftLogStore::Persist(const raft::HardState* hard_state,
                              std::span<const raft::Entry> entries, bool sync) {
   std::lock_guard write_lock(core_.raft_write_mu);
+  CL_RETURN_IF_ERROR(core_.WriteAllowed());
   internal::Positions p = core_.positions();
   // Validate before writing anything.
   if (!entries.empty() && entries.front().index() == 0) return InvalidArgument("raft entry index 0");
@@ -132,6 +134,7 @@ Status RaftLogStore::Persist(const raft::HardState* hard_state,
 
 Status RaftLogStore::Compact(RaftIndex i) {
   std::lock_guard write_lock(core_.raft_write_mu);
+  CL_RETURN_IF_ERROR(core_.WriteAllowed());
   internal::Positions p = core_.positions();
   if (i <= p.log_base_index)
     return Status(Code::kCompacted, "already compacted to " + std::to_string(p.log_base_index.value()));

@@ -212,6 +212,8 @@ Status Store::SetGenesis(ByteView genesis_bytes, const contracts::WriteSet* stat
 
 Status Store::PutCommitCert(Height h, ByteView cert) {
   internal::Core& c = *core_;
+  // Not during a snapshot install, which replaces the column families.
+  std::lock_guard apply_lock(c.apply_write_mu);
   CL_RETURN_IF_ERROR(c.WriteAllowed());
   certledger::v1::CommitCertificate cc;
   if (!cc.ParseFromArray(cert.data(), static_cast<int>(cert.size())))
@@ -250,6 +252,7 @@ Result<raft::SnapshotMetadata> Store::CreateCheckpoint(const std::string& dir) {
 
   {
     std::shared_lock db_lock(c.db_mu);
+    CL_RETURN_IF_ERROR(c.DbOpen());
     rocksdb::Checkpoint* raw = nullptr;
     CL_RETURN_IF_ERROR(
         internal::FromRocks(rocksdb::Checkpoint::Create(c.db.get(), &raw), "checkpoint"));

@@ -136,6 +136,7 @@ Result<std::optional<Bytes>> Core::Get(Cf c, ByteView k) const {
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
   std::shared_lock db_lock(db_mu);
+  CL_RETURN_IF_ERROR(DbOpen());
   rocksdb::Status s = db->Get(ro, cf[c], ToSlice(k), &value);
   if (s.IsNotFound()) return std::optional<Bytes>();
   if (!s.ok()) return FromRocks(s, std::string("read ") + kCfNames[c]);
@@ -149,11 +150,19 @@ Status Core::WriteAllowed() const {
   return Status::Ok();
 }
 
+Status Core::DbOpen() const {
+  if (db) return Status::Ok();
+  std::lock_guard lock(mu);
+  if (!sticky.ok()) return sticky;
+  return Unavailable("store is closed");
+}
+
 Status Core::Write(rocksdb::WriteBatch* batch, bool sync) {
   CL_RETURN_IF_ERROR(WriteAllowed());
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   std::shared_lock db_lock(db_mu);
+  CL_RETURN_IF_ERROR(DbOpen());
   rocksdb::Status s = db->Write(wo, batch);
   db_lock.unlock();
   if (s.ok()) return Status::Ok();

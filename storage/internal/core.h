@@ -126,6 +126,10 @@ struct Core {
   Status WriteWithState(rocksdb::WriteBatch* batch,
                         const std::map<Bytes, std::optional<Bytes>>* state_ops, bool sync);
   Status WriteAllowed() const;
+  // OK while a database is open. After a failed reopen (Store::InstallSnapshot)
+  // there is none: every read and write returns the sticky reason instead.
+  // The caller holds db_mu (shared or exclusive).
+  Status DbOpen() const;
 
   rocksdb::ColumnFamilyHandle* h(Cf c) const { return cf[c]; }
 

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/storage/fault_fs.h"
 #include "tests/storage/test_util.h"
 
 namespace cl::storage::testing {
@@ -164,6 +165,53 @@ TEST_F(SnapshotTest, InstallInPlaceKeepsTheStoreObjectUsable) {
   follower_.reset();
   follower_ = MustOpen(dir_.Sub("follower"));
   EXPECT_EQ(follower_->blocks().latest_height(), after);
+  EXPECT_TRUE(CheckStore(*follower_, nullptr).ok());
+}
+
+TEST_F(SnapshotTest, StoreThatCannotReopenAfterAnInstallAnswersErrors) {
+  // The install swaps the directories and then reopens the database. If the
+  // reopen fails (here: the disk dies between the two), the store has no
+  // database: every read and write must return the reason, not crash, and
+  // the installed store is there for the next start.
+  FaultEnv fault;
+  StoreOptions o = TestOptions();
+  o.env = fault.env.get();
+  follower_.reset();
+  follower_ = MustOpen(dir_.Sub("follower"), o);
+  ASSERT_NE(follower_, nullptr);
+  auto inst = SnapshotInstaller::Begin(dir_.Sub("follower"), TestOptions());
+  ASSERT_TRUE(inst.ok());
+  for (const auto& c : chunks_) ASSERT_TRUE((*inst)->Write(c).ok());
+  ASSERT_TRUE((*inst)->Verify(meta_).ok());
+  raft::HardState hs = follower_->raft_log().GetInitialState()->hard_state;
+
+  fault.fs->SetActive(false);
+  Status s = follower_->InstallSnapshot(**inst, hs);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("unusable after a snapshot install"), std::string::npos) << s;
+  auto expect_refused = [](const Status& st, const char* what) {
+    EXPECT_FALSE(st.ok()) << what;
+    EXPECT_NE(st.message().find("unusable after a snapshot install"), std::string::npos)
+        << what << ": " << st;
+  };
+  expect_refused(follower_->state().Get("count").status(), "state Get");
+  expect_refused(follower_->state().Scan("", "", 10).status(), "state Scan");
+  expect_refused(follower_->raft_log().Entries(RaftIndex(1), RaftIndex(2), 1 << 20).status(),
+                 "raft log Entries");
+  expect_refused(follower_->raft_log().Persist(&hs, MakeEntries(3, 3, 7), true), "raft log Persist");
+  expect_refused(follower_->raft_log().Compact(RaftIndex(1)), "raft log Compact");
+  expect_refused(follower_->blocks().FindTx(crypto::Digest()).status(), "FindTx");
+  expect_refused(follower_->PutCommitCert(Height(1), "x"), "PutCommitCert");
+  expect_refused(follower_->CreateCheckpoint(dir_.Sub("cp2")).status(), "CreateCheckpoint");
+  expect_refused(follower_->ApplyNonBlock(RaftIndex(3), nullptr), "ApplyNonBlock");
+  expect_refused(follower_->InstallSnapshot(**inst, hs), "InstallSnapshot again");
+  follower_.reset();  // closing a store without a database is fine too
+
+  fault.fs->SetActive(true);
+  follower_ = MustOpen(dir_.Sub("follower"));
+  ASSERT_NE(follower_, nullptr);
+  EXPECT_EQ(follower_->blocks().latest_height(), leader_->blocks().latest_height());
+  EXPECT_EQ(follower_->applied_index().value(), meta_.index());
   EXPECT_TRUE(CheckStore(*follower_, nullptr).ok());
 }
 
