@@ -89,7 +89,16 @@ class BlockRun {
   // The index is read in growing pages (8, 32, 128, ...): usually nothing or
   // little has expired, and reading kMaxPrunePerBlock entries of a large
   // index every block was a third of a busy node's CPU (docs/performance.md).
-  Status Prune() {
+  //
+  // `floor` (optional) is a lower bound on every expiry in the index: at or
+  // after block time, nothing can have expired and the index is not read.
+  // Afterwards floor() is such a bound for the index as this block leaves it.
+  Status Prune(std::optional<int64_t> floor) {
+    if (floor && *floor >= time_ms_) {
+      floor_ = floor;
+      return Status::Ok();
+    }
+    floor_.reset();
     size_t pruned = 0, page = 8;
     Bytes after;
     while (pruned < internal::kMaxPrunePerBlock) {
@@ -98,17 +107,25 @@ class BlockRun {
       for (const auto& [k, v] : entries) {
         if (k.size() < keys::kExpiry.size() + 8) return Corruption("bad expiry index key");
         auto until = static_cast<int64_t>(ReadBigEndian64(ByteView(k).substr(keys::kExpiry.size())));
-        if (until >= time_ms_) return Status::Ok();
+        if (until >= time_ms_) {
+          floor_ = until;  // the index is in expiry order: the earliest left
+          return Status::Ok();
+        }
         state_.Delete(k);
         state_.Delete(keys::Seen(ByteView(k).substr(keys::kExpiry.size() + 8)));
         ++pruned;
       }
-      if (entries.size() < page) return Status::Ok();
+      if (entries.size() < page) {
+        floor_ = INT64_MAX;  // the index is empty now
+        return Status::Ok();
+      }
       after = entries.back().first;
       page *= 4;
     }
-    return Status::Ok();
+    return Status::Ok();  // stopped at the cap: what is left is not known
   }
+
+  std::optional<int64_t> floor() const { return floor_; }
 
   Result<v1::Receipt> ApplyTx(ByteView raw, uint32_t index, crypto::Digest* id) {
     v1::Receipt r;
@@ -144,6 +161,7 @@ class BlockRun {
     // Remember the id (whatever the contract decides) until it expires.
     state_.Put(keys::Seen(id->view()), BigEndian64(static_cast<uint64_t>(body.valid_until_ms())));
     state_.Put(keys::Expiry(body.valid_until_ms(), id->view()), "");
+    if (floor_) floor_ = std::min(*floor_, body.valid_until_ms());
 
     WriteSet tx_writes;
     OverlayState tx_state(state_, &tx_writes);
@@ -168,6 +186,7 @@ class BlockRun {
   const std::vector<uint8_t>* presigned_;
   WriteSet writes_;
   OverlayState state_;
+  std::optional<int64_t> floor_;  // see Prune
 };
 
 // Builds the genesis state, validating as it goes. Returns the reason on failure.
@@ -329,7 +348,7 @@ Result<ExecOutput> Executor::Apply(const ExecInput& in) const {
   }
   const int64_t time_ms = std::max(in.ctx.time_ms, in.prev_time_ms);
   BlockRun run(*suite_, *params_, chain_id_, *in.state, in.ctx.height, time_ms, in.presigned_ok);
-  CL_RETURN_IF_ERROR(run.Prune());
+  CL_RETURN_IF_ERROR(run.Prune(in.expiry_floor));
 
   ExecOutput out;
   out.time_ms = time_ms;
@@ -368,6 +387,7 @@ Result<ExecOutput> Executor::Apply(const ExecInput& in) const {
   block.set_header(out.header_bytes);
   out.block = Encode(block);
   out.writes = std::move(run.writes());
+  out.expiry_floor = run.floor();
   return out;
 }
 
@@ -376,7 +396,7 @@ Result<v1::Verdict> Executor::ReplayVerdict(const StateView& state_before_block,
   if (target.index >= target.txs.size()) return InvalidArgument("replay: index beyond the block");
   BlockRun run(*suite_, *params_, chain_id_, state_before_block, target.height, target.time_ms,
                nullptr);
-  CL_RETURN_IF_ERROR(run.Prune());
+  CL_RETURN_IF_ERROR(run.Prune(std::nullopt));
   v1::Receipt receipt;
   for (uint32_t i = 0; i <= target.index; ++i) {
     crypto::Digest id;

@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -75,6 +76,11 @@ struct ExecInput {
   // VerifyTxSignatures(); one entry per tx, 1 = valid. Must then have txs.size()
   // entries. nullptr: the executor verifies them itself.
   const std::vector<uint8_t>* presigned_ok = nullptr;
+  // Optional: a lower bound on every valid_until_ms in the replay index of
+  // `state` (the previous block's ExecOutput::expiry_floor). When it is at or
+  // after the block time nothing has expired and the index is not read; the
+  // block is the same either way.
+  std::optional<int64_t> expiry_floor;
 };
 
 struct ExecOutput {
@@ -88,6 +94,9 @@ struct ExecOutput {
   // History-tree nodes completed by this block's leaves (to persist for proofs).
   std::vector<std::pair<crypto::MerkleNodeId, crypto::Digest>> history_nodes;
   crypto::MerkleFrontier history;  // the frontier after this block
+  // A lower bound on every valid_until_ms in the replay index after this
+  // block, for the next block's ExecInput; nullopt if not known.
+  std::optional<int64_t> expiry_floor;
 };
 
 // What ReplayVerdict re-runs: the block that holds a proof request, as stored.

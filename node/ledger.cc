@@ -100,6 +100,7 @@ Result<Ledger::Executed> Ledger::Execute(const certledger::raft::Entry& entry) {
   const v1::BlockHeader* prev_header = nullptr;
   crypto::Digest prev_hash = genesis_hash_;
   int64_t prev_time_ms = genesis_time_ms_;
+  std::optional<int64_t> expiry_floor;
   if (height > Height(1)) {
     const Height prev_height(height.value() - 1);
     if (!last_.header || last_.height != prev_height) {
@@ -113,6 +114,7 @@ Result<Ledger::Executed> Ledger::Execute(const certledger::raft::Entry& entry) {
     prev_header = last_.header.get();
     prev_hash = last_.hash;
     prev_time_ms = prev_header->time_ms();
+    expiry_floor = last_.expiry_floor;
   }
 
   const std::vector<Bytes> txs(batch.txs().begin(), batch.txs().end());
@@ -146,6 +148,7 @@ Result<Ledger::Executed> Ledger::Execute(const certledger::raft::Entry& entry) {
   in.state = &store_->state();
   in.history = store_->history().Frontier();
   in.presigned_ok = &sig_ok;
+  in.expiry_floor = expiry_floor;
   CL_ASSIGN_OR_RETURN(contracts::ExecOutput out, executor_->Apply(in));
   return Executed{.height = height, .out = std::move(out)};
 }
@@ -200,7 +203,10 @@ Result<AppliedBlock> Ledger::ApplyBatch(const certledger::raft::Entry& entry) {
   CL_RETURN_IF_ERROR(store_->ApplyBlock(w));
   auto header = std::make_unique<v1::BlockHeader>();
   if (header->ParseFromString(out.header_bytes))
-    last_ = LastBlock{.height = ex.height, .hash = out.block_hash, .header = std::move(header)};
+    last_ = LastBlock{.height = ex.height,
+                      .hash = out.block_hash,
+                      .header = std::move(header),
+                      .expiry_floor = out.expiry_floor};
   else
     last_ = LastBlock{};
 

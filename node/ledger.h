@@ -131,6 +131,10 @@ class Ledger {
     Height height;
     crypto::Digest hash;
     std::unique_ptr<certledger::v1::BlockHeader> header;
+    // From the executor (ExecOutput::expiry_floor): lets the next block skip
+    // reading the replay index when nothing in it can have expired. Unknown
+    // when the header was read back from the store.
+    std::optional<int64_t> expiry_floor;
   };
   LastBlock last_;
   std::unique_ptr<Executed> prepared_;  // from Prepare, until ApplyEntry

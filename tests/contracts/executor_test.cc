@@ -1,6 +1,8 @@
 // The executor's envelope checks, block assembly, time rule and replay index.
 #include "contracts/executor.h"
 
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include "contracts/keys.h"
@@ -240,6 +242,66 @@ TEST(ExecutorEnvelopeTest, ReplayIndexPruneCrossesPagesAndKeepsUnexpired) {
     EXPECT_EQ(chain.state().Get(keys::Seen(out.tx_ids[static_cast<size_t>(i)].view()))->has_value(),
               i % 2 == 1);
   }
+}
+
+// A block told the replay index's expiry floor (ExecInput::expiry_floor)
+// does not read the index while nothing in it can have expired. That must
+// never change a block: a chain passing the floor on and one that never does
+// build the same blocks and state, through expiries, txs expiring before the
+// current floor, resent txs, a restart (the floor is forgotten) and a cap hit.
+TEST(ExecutorEnvelopeTest, ExpiryFloorSkipsReadingTheIndexWithoutChangingBlocks) {
+  Fixture f;
+  Chain with(f), without(f);
+  without.set_pass_expiry_floor(false);
+  std::mt19937_64 rng(20261127);
+  std::vector<Bytes> sent;
+  int skipped = 0, known = 0, unknown = 0, n = 0;
+  std::optional<int64_t> floor;
+  for (int b = 0; b < 60; ++b) {
+    SCOPED_TRACE("block " + std::to_string(b + 1));
+    const int64_t t = kT1 + b * 700;
+    std::vector<Bytes> txs;
+    // Blocks 31-33 carry more txs than a block prunes (kMaxPrunePerBlock),
+    // all expiring at one time.
+    const bool big = b >= 30 && b < 33;
+    const int count = big ? 1500 : static_cast<int>(rng() % 4);
+    for (int i = 0; i < count; ++i) {
+      // Mostly short validity, sometimes long: the floor is often above the
+      // expiry of the next tx, which must lower it.
+      const int64_t until = big ? kT1 + 33 * 700 + 2000
+                                : t + (rng() % 3 == 0 ? 20'000 : 0) + static_cast<int64_t>(rng() % 3000);
+      auto body = f.Body(t, until);
+      *body.mutable_anchor_certificate() =
+          f.Cert("e" + std::to_string(n++), "ID_CARD", "PSB", f.HolderRef("1"), kGenesisTimeMs);
+      txs.push_back(f.Sign(body, "PSB/issuer"));
+    }
+    if (!sent.empty() && rng() % 4 == 0) txs.push_back(sent[rng() % sent.size()]);  // resent
+    for (const Bytes& tx : txs) sent.push_back(tx);
+    if (floor) {
+      ++known;
+      if (*floor >= t) ++skipped;
+    }
+    if (b == 45) with.Restart();
+    ExecOutput a = with.Apply(txs, t);
+    ExecOutput c = without.Apply(txs, t);
+    ASSERT_EQ(a.block_hash, c.block_hash);
+    ASSERT_EQ(with.state().contents(), without.state().contents());
+    floor = a.expiry_floor;
+    if (!floor) ++unknown;
+    if (floor) {
+      auto index = with.state().Scan(keys::kExpiry, "", 1'000'000);
+      ASSERT_TRUE(index.ok());
+      for (const auto& [k, v] : *index) {
+        const auto until = static_cast<int64_t>(ReadBigEndian64(ByteView(k).substr(keys::kExpiry.size())));
+        ASSERT_GE(until, *floor) << "the floor is above an expiry in the index";
+      }
+    }
+  }
+  // The cap left entries for the next block: the floor was unknown then.
+  EXPECT_GE(unknown, 1);
+  EXPECT_GT(known, 40);
+  EXPECT_GT(skipped, 10) << "the floor never let a block skip the index";
+  EXPECT_LT(skipped, known) << "every block skipped: expiries were never met";
 }
 
 TEST(ExecutorBlockTest, HeaderChainsAndCommitsToTxsReceiptsAndHistory) {

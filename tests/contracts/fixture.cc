@@ -483,8 +483,10 @@ ExecOutput Chain::Apply(std::vector<Bytes> txs, int64_t time_ms) {
   in.txs = txs;
   in.state = &state_;
   in.history = history_;
+  if (pass_floor_) in.expiry_floor = expiry_floor_;
   auto out = executor_->Apply(in);
   CL_CHECK(out.ok(), out.status().ToString());
+  expiry_floor_ = out->expiry_floor;
   state_.Apply(out->writes);
   ++height_;
   snapshots_.emplace(height_, state_);
@@ -500,6 +502,7 @@ ExecOutput Chain::Apply(std::vector<Bytes> txs, int64_t time_ms) {
 
 void Chain::Restart() {
   executor_ = Executor::Create(f_.genesis(), f_.suite_ptr()).value();
+  expiry_floor_.reset();  // a node keeps it in memory only
   history_ = crypto::MerkleFrontier::Restore(history_.size(), history_.roots()).value();
   if (last_header_) {
     auto hdr = std::make_shared<v1::BlockHeader>();

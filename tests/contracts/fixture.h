@@ -180,6 +180,9 @@ class Chain {
   // frontier restored from its (size, roots) and the last header re-decoded
   // from its bytes; the state is what was persisted.
   void Restart();
+  // Whether each block gets the previous one's expiry floor (as a node
+  // passes it on; default) or none (every block reads the replay index).
+  void set_pass_expiry_floor(bool pass) { pass_floor_ = pass; }
 
   const Executor& executor() const { return *executor_; }
   const MemState& state() const { return state_; }
@@ -205,6 +208,8 @@ class Chain {
   crypto::MerkleFrontier history_;
   uint64_t height_ = 0;
   int64_t time_ms_ = kGenesisTimeMs;
+  bool pass_floor_ = true;
+  std::optional<int64_t> expiry_floor_;
 };
 
 }  // namespace cl::contracts::testing
