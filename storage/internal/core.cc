@@ -10,6 +10,7 @@
 #include <cstdarg>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include <rocksdb/cache.h>
 #include <rocksdb/env.h>
@@ -284,6 +285,101 @@ bool DirIsEmpty(const std::string& path) {
   return std::filesystem::is_empty(path, ec) && !ec;
 }
 
+// What a store says it is: its meta format version, chain id and suite.
+struct Identity {
+  std::optional<Bytes> version;  // BE32
+  std::optional<std::string> chain_id;
+  std::optional<std::string> suite;
+};
+
+// OK if `id` is a store of this format, chain and suite.
+Status CompareIdentity(const std::string& path, const Identity& id, const StoreOptions& o) {
+  if (!id.version || id.version->size() != 4)
+    return FailedPrecondition(path + " is not a certledger store (no format version)");
+  uint32_t v = ReadBigEndian32(*id.version);
+  if (v != kFormatVersion)
+    return FailedPrecondition(path + " has store format version " + std::to_string(v) +
+                              "; this build reads only version " +
+                              std::to_string(kFormatVersion));
+  if (!id.chain_id || *id.chain_id != o.chain_id)
+    return FailedPrecondition(path + " belongs to chain '" + id.chain_id.value_or("") +
+                              "', not '" + o.chain_id + "'");
+  if (!id.suite || *id.suite != o.suite)
+    return FailedPrecondition(path + " uses crypto suite '" + id.suite.value_or("") + "', not '" +
+                              o.suite + "'");
+  return Status::Ok();
+}
+
+Result<Identity> ReadIdentity(const Core& core) {
+  Identity id;
+  CL_ASSIGN_OR_RETURN(id.version, core.Get(kMeta, key::kFormatVersion));
+  CL_ASSIGN_OR_RETURN(id.chain_id, core.Get(kMeta, key::kChainId));
+  CL_ASSIGN_OR_RETURN(id.suite, core.Get(kMeta, key::kSuite));
+  return id;
+}
+
+// The identity file: the meta identity again, as text, beside the database.
+// Open checks it instead of opening the database read-only first, which
+// replays the whole WAL only for the real open to replay it again (a crash
+// restart paid that twice). Written at creation, or after a store without
+// one (older builds, an installed snapshot) passed the read-only check.
+constexpr char kIdentityFile[] = "CERTLEDGER_IDENTITY";
+constexpr size_t kMaxIdentityFileBytes = 4096;
+
+std::string IdentityText(const StoreOptions& o) {
+  return "certledger store\nformat_version " + std::to_string(kFormatVersion) + "\nchain_id " +
+         o.chain_id + "\nsuite " + o.suite + "\n";
+}
+
+// The identity the file at `dir` names; nullopt if there is none or it is
+// not one this build wrote (the read-only check decides then).
+std::optional<Identity> ReadIdentityFile(const std::string& dir) {
+  std::ifstream in(dir + "/" + kIdentityFile, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string text(kMaxIdentityFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxIdentityFileBytes) return std::nullopt;
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) return std::nullopt;  // no final newline: torn
+    lines.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  auto value = [&](size_t i, std::string_view field) -> std::optional<std::string> {
+    const std::string prefix = std::string(field) + " ";
+    if (i >= lines.size() || lines[i].compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+    return lines[i].substr(prefix.size());
+  };
+  if (lines.size() != 4 || lines[0] != "certledger store") return std::nullopt;
+  auto version = value(1, "format_version"), chain = value(2, "chain_id"), suite = value(3, "suite");
+  if (!version || !chain || !suite || version->empty() || version->size() > 9 ||
+      version->find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  Identity id;
+  id.version = Bytes();
+  PutBigEndian32(&*id.version, static_cast<uint32_t>(std::stoul(*version)));
+  id.chain_id = std::move(chain);
+  id.suite = std::move(suite);
+  return id;
+}
+
+// Writes the identity file into `dir` (atomically: a crash leaves the old
+// file, none, or the new one).
+Status WriteIdentityFile(const std::string& dir, const StoreOptions& o) {
+  const std::string file = dir + "/" + kIdentityFile, tmp = file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << IdentityText(o);
+    out.flush();
+    if (!out) return IoError("write " + tmp);
+  }
+  CL_RETURN_IF_ERROR(FsyncPath(tmp, /*directory=*/false));
+  CL_RETURN_IF_ERROR(Rename(tmp, file));
+  return FsyncPath(dir, /*directory=*/true);
+}
+
 // Creates a new store in a side directory and renames it into place, so a
 // crash during creation never leaves a half-initialized store at `path`.
 Status CreateFresh(const std::string& path, const StoreOptions& o,
@@ -312,13 +408,14 @@ Status CreateFresh(const std::string& path, const StoreOptions& o,
     b.Put(core.h(kMeta), ToSlice(key::kSuite), o.suite);
     CL_RETURN_IF_ERROR(core.Write(&b, /*sync=*/true));
   }
+  CL_RETURN_IF_ERROR(WriteIdentityFile(tmp, o));
   CL_RETURN_IF_ERROR(FsyncPath(tmp, /*directory=*/true));
   CL_RETURN_IF_ERROR(Rename(tmp, path));
   return FsyncParentDir(path);
 }
 
 // Checks, without modifying anything, that `path` is a store of this format,
-// chain and suite.
+// chain and suite, by opening it read-only (which replays its WAL).
 Status CheckIdentity(const std::string& path, const StoreOptions& o,
                      const std::shared_ptr<rocksdb::Cache>& cache) {
   std::vector<std::string> names;
@@ -335,23 +432,8 @@ Status CheckIdentity(const std::string& path, const StoreOptions& o,
   probe.options = o;
   CL_RETURN_IF_ERROR(
       OpenRocks(path, o, cache, /*read_only=*/true, /*create=*/false, &probe, /*quiet=*/true));
-  CL_ASSIGN_OR_RETURN(auto version, probe.Get(kMeta, key::kFormatVersion));
-  if (!version || version->size() != 4)
-    return FailedPrecondition(path + " is not a certledger store (no format version)");
-  uint32_t v = ReadBigEndian32(*version);
-  if (v != kFormatVersion)
-    return FailedPrecondition(path + " has store format version " + std::to_string(v) +
-                              "; this build reads only version " +
-                              std::to_string(kFormatVersion));
-  CL_ASSIGN_OR_RETURN(auto chain, probe.Get(kMeta, key::kChainId));
-  if (!chain || *chain != o.chain_id)
-    return FailedPrecondition(path + " belongs to chain '" + chain.value_or("") +
-                              "', not '" + o.chain_id + "'");
-  CL_ASSIGN_OR_RETURN(auto suite, probe.Get(kMeta, key::kSuite));
-  if (!suite || *suite != o.suite)
-    return FailedPrecondition(path + " uses crypto suite '" + suite.value_or("") + "', not '" +
-                              o.suite + "'");
-  return Status::Ok();
+  CL_ASSIGN_OR_RETURN(Identity id, ReadIdentity(probe));
+  return CompareIdentity(path, id, o);
 }
 
 Status LoadPositions(Core* core) {
@@ -444,9 +526,24 @@ Result<std::unique_ptr<Core>> OpenCore(const std::string& path, const StoreOptio
       return NotFound("no store at " + path);
     CL_RETURN_IF_ERROR(CreateFresh(path, options, core->block_cache));
   }
-  CL_RETURN_IF_ERROR(CheckIdentity(path, options, core->block_cache));
+  const std::optional<Identity> named = ReadIdentityFile(path);
+  if (named) {
+    CL_RETURN_IF_ERROR(CompareIdentity(path, *named, options));
+  } else {
+    CL_RETURN_IF_ERROR(CheckIdentity(path, options, core->block_cache));
+  }
   CL_RETURN_IF_ERROR(OpenRocks(path, options, core->block_cache, options.read_only,
                                /*create=*/false, core.get()));
+  // The file is only a faster way to the same answer: the database decides.
+  CL_ASSIGN_OR_RETURN(Identity id, ReadIdentity(*core));
+  if (Status same = CompareIdentity(path, id, options); !same.ok())
+    return Corruption("the store disagrees with its " + std::string(kIdentityFile) + " file: " +
+                      same.message());
+  if (!named && !options.read_only) {
+    // Best effort: without the file the next open checks read-only again.
+    if (Status w = WriteIdentityFile(path, options); !w.ok()) {
+    }
+  }
   CL_RETURN_IF_ERROR(LoadPositions(core.get()));
   return core;
 }

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
@@ -91,13 +92,28 @@ TEST(StoreOpenTest, RefusesWhatIsNotItsStoreAndChangesNothing) {
        StoreOptions{.chain_id = kChainId, .block_cache_bytes = 1000}, Code::kInvalidArgument},
       {"another chain", make_store, StoreOptions{.chain_id = "other-chain"},
        Code::kFailedPrecondition},
-      {"another format version",
+      {"another format version, said by the identity file (as a later build writes it)",
+       [&](const std::string& p) {
+         make_store(p);
+         std::ofstream(p + "/CERTLEDGER_IDENTITY", std::ios::trunc)
+             << "certledger store\nformat_version 2\nchain_id " << kChainId << "\nsuite "
+             << crypto::kDefaultSuite << "\n";
+       },
+       TestOptions(), Code::kFailedPrecondition},
+      {"another format version, without an identity file (found by opening it read-only)",
        [&](const std::string& p) {
          make_store(p);
          RawDb raw(p);
          raw.Put("meta", "format_version", BigEndian64(2).substr(4));
+         std::filesystem::remove(p + "/CERTLEDGER_IDENTITY");
        },
        TestOptions(), Code::kFailedPrecondition},
+      {"another chain, without an identity file",
+       [&](const std::string& p) {
+         make_store(p);
+         std::filesystem::remove(p + "/CERTLEDGER_IDENTITY");
+       },
+       StoreOptions{.chain_id = "other-chain"}, Code::kFailedPrecondition},
       {"plain rocksdb without our column families",
        [](const std::string& p) {
          rocksdb::Options o;
@@ -127,6 +143,46 @@ TEST(StoreOpenTest, RefusesWhatIsNotItsStoreAndChangesNothing) {
     EXPECT_EQ(std::filesystem::exists(path), existed);
     if (existed) { EXPECT_EQ(Listing(path), before) << "Open changed the directory"; }
   }
+}
+
+// The identity file lets Open check a directory without opening the
+// database read-only first (a second WAL replay). A store without one (an
+// older build's, an installed snapshot) is checked read-only and gets one;
+// a read-only open writes nothing; a file that disagrees with the database
+// is reported, and the database decides.
+TEST(StoreOpenTest, IdentityFileIsWrittenCheckedAndNeverTrustedOverTheStore) {
+  TempDir dir;
+  const std::string db = dir.Sub("db"), file = db + "/CERTLEDGER_IDENTITY";
+  MustOpen(db);
+  ASSERT_TRUE(std::filesystem::exists(file)) << "a new store has its identity file";
+  std::filesystem::remove(file);
+  MustOpen(db, StoreOptions{.chain_id = kChainId, .read_only = true});
+  EXPECT_FALSE(std::filesystem::exists(file)) << "a read-only open wrote the identity file";
+  MustOpen(db);
+  ASSERT_TRUE(std::filesystem::exists(file)) << "a store without one did not get its identity file";
+  {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_EQ(text.str(), "certledger store\nformat_version 1\nchain_id " + std::string(kChainId) +
+                              "\nsuite " + std::string(crypto::kDefaultSuite) + "\n");
+  }
+  // A torn or foreign file is not an answer: the read-only check decides,
+  // and the file is written again.
+  for (const std::string torn : {"certledger store\nformat_vers", "hello\n", ""}) {
+    SCOPED_TRACE(torn);
+    std::ofstream(file, std::ios::trunc) << torn;
+    auto store = MustOpen(db);
+    ASSERT_NE(store, nullptr);
+    EXPECT_GT(std::filesystem::file_size(file), 40u);
+  }
+  // A file naming this chain over a store of another: the store decides.
+  std::ofstream(file, std::ios::trunc) << "certledger store\nformat_version 1\nchain_id other-chain"
+                                          "\nsuite " << crypto::kDefaultSuite << "\n";
+  auto r = Store::Open(db, StoreOptions{.chain_id = "other-chain"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kCorruption) << r.status();
+  EXPECT_NE(r.status().message().find("belongs to chain 'test-chain'"), std::string::npos) << r.status();
 }
 
 TEST(StoreOpenTest, ErrorMessagesNameTheMismatch) {
