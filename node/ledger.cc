@@ -171,7 +171,10 @@ void Ledger::Prepare(const certledger::raft::Entry& entry) {
   prepared_ = std::make_unique<Executed>(std::move(*ex));
 }
 
-void Ledger::ForgetPrepared() { prepared_.reset(); }
+void Ledger::ForgetPrepared() {
+  prepared_.reset();
+  last_ = LastBlock{};  // read again from the store (the expiry floor with it)
+}
 
 Result<AppliedBlock> Ledger::ApplyBatch(const certledger::raft::Entry& entry) {
   // A prepared result is used only for this very entry, on the state it was

@@ -96,7 +96,8 @@ class Ledger {
   // Executes `entry` ahead of its commit and keeps the result for ApplyEntry,
   // if WouldPrepare(entry); failures are left for ApplyEntry to meet.
   void Prepare(const certledger::raft::Entry& entry);
-  // Drops a prepared result (the store was replaced, e.g. by a snapshot).
+  // Drops a prepared result and the cached last header (the store was
+  // replaced, e.g. by a snapshot).
   void ForgetPrepared();
 
   // Records that every signature of the SignedTx `raw` verified (CheckTx at
@@ -126,7 +127,8 @@ class Ledger {
   // The header of the block ApplyBatch wrote last, so the next block need
   // not read and parse the whole previous block (used by ApplyEntry and
   // Prepare, which the driver never runs at the same time). Used
-  // only while its height is the store's latest (a snapshot install moves it).
+  // only while its height is the store's latest; forgotten after a snapshot
+  // install.
   struct LastBlock {
     Height height;
     crypto::Digest hash;

@@ -212,8 +212,6 @@ Status Store::SetGenesis(ByteView genesis_bytes, const contracts::WriteSet* stat
 
 Status Store::PutCommitCert(Height h, ByteView cert) {
   internal::Core& c = *core_;
-  // Not during a snapshot install, which replaces the column families.
-  std::lock_guard apply_lock(c.apply_write_mu);
   CL_RETURN_IF_ERROR(c.WriteAllowed());
   certledger::v1::CommitCertificate cc;
   if (!cc.ParseFromArray(cert.data(), static_cast<int>(cert.size())))
@@ -230,9 +228,14 @@ Status Store::PutCommitCert(Height h, ByteView cert) {
   CL_RETURN_IF_ERROR(by_hash.status());
   if (!*by_hash || **by_hash != BigEndian64(h.value()))
     return InvalidArgument("commit certificate names another block hash");
+  // Under db_mu: a snapshot install replaces the column family handles.
+  // (Not under apply_write_mu: this runs on the peer IO thread, which must
+  // not wait for a checkpoint's flush.)
+  std::shared_lock db_lock(c.db_mu);
+  CL_RETURN_IF_ERROR(c.DbOpen());
   rocksdb::WriteBatch batch;
   batch.Put(c.h(internal::kBlocks), ToSlice(key::CommitCert(h)), ToSlice(cert));
-  return c.Write(&batch, c.options.sync_applies);
+  return c.WriteLocked(&batch, c.options.sync_applies);
 }
 
 Result<raft::SnapshotMetadata> Store::CreateCheckpoint(const std::string& dir) {

@@ -145,8 +145,8 @@ Result<LoadResult> SubmitAll(const std::vector<Endpoint>& eps, const std::vector
       },
       .request = [&](int64_t i) -> const RenderedRequest& { return reqs[static_cast<size_t>(i)]; },
       .check = [existing_ok](int64_t, int status, const std::string& body) {
-        // The very same tx applied by an earlier run (a reused --local-dir
-        // signs the setup alike) is refused at admission as a duplicate.
+        // The very same tx applied before (a setup tx sent again) is
+        // refused at admission as a duplicate: it is done.
         if (existing_ok && status == 409 && body.find("\"DUPLICATE_TX\"") != std::string::npos)
           return true;
         if (status != 200) return false;

@@ -116,9 +116,9 @@ void Core::CloseDb() {
       // Flush the memtables so that the next Open replays no WAL. Not needed
       // for consistency, but a restart then costs the same at any data size:
       // unsynced applies leave up to a memtable per column family in the WAL
-      // (139 MB at 100k certificates), which Open replays twice (the identity
-      // probe, then the real open) — 29 s before this (docs/performance.md,
-      // "Restart"). A failed flush leaves the WAL, which Open still replays.
+      // (139 MB at 100k certificates), which Open replays — 29 s before this,
+      // when it replayed it twice (docs/performance.md, "Restart"). A failed
+      // flush leaves the WAL, which Open still replays.
       rocksdb::FlushOptions fo;
       fo.allow_write_stall = true;
       db->Flush(fo, cf).PermitUncheckedError();
@@ -160,12 +160,15 @@ Status Core::DbOpen() const {
 
 Status Core::Write(rocksdb::WriteBatch* batch, bool sync) {
   CL_RETURN_IF_ERROR(WriteAllowed());
-  rocksdb::WriteOptions wo;
-  wo.sync = sync;
   std::shared_lock db_lock(db_mu);
   CL_RETURN_IF_ERROR(DbOpen());
+  return WriteLocked(batch, sync);
+}
+
+Status Core::WriteLocked(rocksdb::WriteBatch* batch, bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
   rocksdb::Status s = db->Write(wo, batch);
-  db_lock.unlock();
   if (s.ok()) return Status::Ok();
   Status err = FromRocks(s, "write batch");
   std::lock_guard lock(mu);
@@ -353,7 +356,9 @@ std::optional<Identity> ReadIdentityFile(const std::string& dir) {
     return lines[i].substr(prefix.size());
   };
   if (lines.size() != 4 || lines[0] != "certledger store") return std::nullopt;
-  auto version = value(1, "format_version"), chain = value(2, "chain_id"), suite = value(3, "suite");
+  auto version = value(1, "format_version");
+  auto chain = value(2, "chain_id");
+  auto suite = value(3, "suite");
   if (!version || !chain || !suite || version->empty() || version->size() > 9 ||
       version->find_first_not_of("0123456789") != std::string::npos)
     return std::nullopt;
@@ -526,23 +531,24 @@ Result<std::unique_ptr<Core>> OpenCore(const std::string& path, const StoreOptio
       return NotFound("no store at " + path);
     CL_RETURN_IF_ERROR(CreateFresh(path, options, core->block_cache));
   }
+  // A file naming this identity saves the read-only check; any other file
+  // (stale, torn, foreign) only sends Open the long way.
   const std::optional<Identity> named = ReadIdentityFile(path);
-  if (named) {
-    CL_RETURN_IF_ERROR(CompareIdentity(path, *named, options));
-  } else {
-    CL_RETURN_IF_ERROR(CheckIdentity(path, options, core->block_cache));
-  }
+  const bool matched = named && CompareIdentity(path, *named, options).ok();
+  if (!matched) CL_RETURN_IF_ERROR(CheckIdentity(path, options, core->block_cache));
   CL_RETURN_IF_ERROR(OpenRocks(path, options, core->block_cache, options.read_only,
                                /*create=*/false, core.get()));
   // The file is only a faster way to the same answer: the database decides.
+  // (A file copied over another chain's store is caught here, after RocksDB
+  // has opened that store for writing: its data is unchanged, its WAL,
+  // MANIFEST and LOG files are not.)
   CL_ASSIGN_OR_RETURN(Identity id, ReadIdentity(*core));
   if (Status same = CompareIdentity(path, id, options); !same.ok())
-    return Corruption("the store disagrees with its " + std::string(kIdentityFile) + " file: " +
-                      same.message());
-  if (!named && !options.read_only) {
+    return Corruption("the store disagrees with its " + std::string(kIdentityFile) +
+                      " file: " + same.message());
+  if (!matched && !options.read_only) {
     // Best effort: without the file the next open checks read-only again.
-    if (Status w = WriteIdentityFile(path, options); !w.ok()) {
-    }
+    static_cast<void>(WriteIdentityFile(path, options));
   }
   CL_RETURN_IF_ERROR(LoadPositions(core.get()));
   return core;

@@ -120,6 +120,9 @@ struct Core {
   Result<std::optional<Bytes>> Get(Cf c, ByteView k) const;
   // Writes a batch (synced if `sync`); the first failure becomes sticky.
   Status Write(rocksdb::WriteBatch* batch, bool sync);
+  // Write() for a caller that holds db_mu (shared) and checked DbOpen(), e.g.
+  // to build the batch with column family handles an install may replace.
+  Status WriteLocked(rocksdb::WriteBatch* batch, bool sync);
   // Write() of `batch` plus the state writes `state_ops` (key -> new value,
   // nullopt = delete; may be null), atomically, keeping the state cache
   // coherent. Every write of state keys goes through here.
@@ -137,9 +140,11 @@ struct Core {
   void CloseDb();
 };
 
-// Opens the RocksDB instance at `path` after checking the format version and
-// chain id (read-only first, so a foreign directory is never modified), and
-// loads the cached positions. `create` makes a new store when none exists.
+// Opens the RocksDB instance at `path` after checking the format version,
+// chain id and suite (from the CERTLEDGER_IDENTITY file when it names them,
+// else by opening the database read-only, so a foreign directory is not
+// modified), and loads the cached positions. Creates a new store when none
+// exists and options allow it.
 Result<std::unique_ptr<Core>> OpenCore(const std::string& path, const StoreOptions& options);
 
 // Parses a stored block value (hash || Block) and checks the header hash

@@ -268,8 +268,9 @@ TEST(ExecutorEnvelopeTest, ExpiryFloorSkipsReadingTheIndexWithoutChangingBlocks)
     for (int i = 0; i < count; ++i) {
       // Mostly short validity, sometimes long: the floor is often above the
       // expiry of the next tx, which must lower it.
-      const int64_t until = big ? kT1 + 33 * 700 + 2000
-                                : t + (rng() % 3 == 0 ? 20'000 : 0) + static_cast<int64_t>(rng() % 3000);
+      const int64_t spread = static_cast<int64_t>(rng() % 3000);
+      const int64_t until =
+          big ? kT1 + 33 * 700 + 2000 : t + (rng() % 3 == 0 ? 20'000 : 0) + spread;
       auto body = f.Body(t, until);
       *body.mutable_anchor_certificate() =
           f.Cert("e" + std::to_string(n++), "ID_CARD", "PSB", f.HolderRef("1"), kGenesisTimeMs);
@@ -292,7 +293,8 @@ TEST(ExecutorEnvelopeTest, ExpiryFloorSkipsReadingTheIndexWithoutChangingBlocks)
       auto index = with.state().Scan(keys::kExpiry, "", 1'000'000);
       ASSERT_TRUE(index.ok());
       for (const auto& [k, v] : *index) {
-        const auto until = static_cast<int64_t>(ReadBigEndian64(ByteView(k).substr(keys::kExpiry.size())));
+        const auto until =
+            static_cast<int64_t>(ReadBigEndian64(ByteView(k).substr(keys::kExpiry.size())));
         ASSERT_GE(until, *floor) << "the floor is above an expiry in the index";
       }
     }
@@ -302,6 +304,47 @@ TEST(ExecutorEnvelopeTest, ExpiryFloorSkipsReadingTheIndexWithoutChangingBlocks)
   EXPECT_GT(known, 40);
   EXPECT_GT(skipped, 10) << "the floor never let a block skip the index";
   EXPECT_LT(skipped, known) << "every block skipped: expiries were never met";
+}
+
+// The floor is what lets a block skip the read: at or after the block time
+// the replay index is not scanned; unknown or earlier, it is.
+TEST(ExecutorEnvelopeTest, ExpiryFloorAtOrAfterBlockTimeSkipsTheIndexScan) {
+  struct CountingState final : StateView {
+    explicit CountingState(const StateView& b) : base(b) {}
+    Result<std::optional<Bytes>> Get(ByteView key) const override { return base.Get(key); }
+    Result<std::vector<KeyValue>> Scan(ByteView prefix, ByteView start_after,
+                                       size_t limit) const override {
+      if (prefix == keys::kExpiry) ++expiry_scans;
+      return base.Scan(prefix, start_after, limit);
+    }
+    const StateView& base;
+    mutable int expiry_scans = 0;
+  };
+  Fixture f;
+  Chain chain(f);
+  chain.Apply({AnchorId(f, "c1", kT1)}, kT1);
+  CountingState state(chain.state());
+  const int64_t t = kT1 + 1000;
+  ExecInput in;
+  in.prev_header = &chain.last_header();
+  in.prev_hash = chain.genesis_hash();
+  in.prev_time_ms = chain.time_ms();
+  in.ctx = BlockContext{.height = Height(chain.height() + 1),
+                        .time_ms = t,
+                        .proposer = NodeId(1),
+                        .raft_term = RaftTerm(1),
+                        .raft_index = RaftIndex(100)};
+  in.state = &state;
+  in.history = chain.history();
+  const std::vector<std::pair<std::optional<int64_t>, int>> cases = {
+      {std::nullopt, 1}, {t, 0}, {t + 5000, 0}, {t - 1, 1}};
+  for (const auto& [floor, scans] : cases) {
+    SCOPED_TRACE(floor ? std::to_string(*floor - t) : "unknown");
+    state.expiry_scans = 0;
+    in.expiry_floor = floor;
+    ASSERT_TRUE(chain.executor().Apply(in).ok());
+    EXPECT_EQ(state.expiry_scans, scans);
+  }
 }
 
 TEST(ExecutorBlockTest, HeaderChainsAndCommitsToTxsReceiptsAndHistory) {

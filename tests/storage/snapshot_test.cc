@@ -198,7 +198,8 @@ TEST_F(SnapshotTest, StoreThatCannotReopenAfterAnInstallAnswersErrors) {
   expect_refused(follower_->state().Scan("", "", 10).status(), "state Scan");
   expect_refused(follower_->raft_log().Entries(RaftIndex(1), RaftIndex(2), 1 << 20).status(),
                  "raft log Entries");
-  expect_refused(follower_->raft_log().Persist(&hs, MakeEntries(3, 3, 7), true), "raft log Persist");
+  expect_refused(follower_->raft_log().Persist(&hs, MakeEntries(3, 3, 7), true),
+                 "raft log Persist");
   expect_refused(follower_->raft_log().Compact(RaftIndex(1)), "raft log Compact");
   expect_refused(follower_->blocks().FindTx(crypto::Digest()).status(), "FindTx");
   expect_refused(follower_->PutCommitCert(Height(1), "x"), "PutCommitCert");

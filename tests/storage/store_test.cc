@@ -92,9 +92,13 @@ TEST(StoreOpenTest, RefusesWhatIsNotItsStoreAndChangesNothing) {
        StoreOptions{.chain_id = kChainId, .block_cache_bytes = 1000}, Code::kInvalidArgument},
       {"another chain", make_store, StoreOptions{.chain_id = "other-chain"},
        Code::kFailedPrecondition},
-      {"another format version, said by the identity file (as a later build writes it)",
+      {"another format version, in meta and identity file (a later build's store)",
        [&](const std::string& p) {
          make_store(p);
+         {
+           RawDb raw(p);
+           raw.Put("meta", "format_version", BigEndian64(2).substr(4));
+         }
          std::ofstream(p + "/CERTLEDGER_IDENTITY", std::ios::trunc)
              << "certledger store\nformat_version 2\nchain_id " << kChainId << "\nsuite "
              << crypto::kDefaultSuite << "\n";
@@ -150,7 +154,7 @@ TEST(StoreOpenTest, RefusesWhatIsNotItsStoreAndChangesNothing) {
 // older build's, an installed snapshot) is checked read-only and gets one;
 // a read-only open writes nothing; a file that disagrees with the database
 // is reported, and the database decides.
-TEST(StoreOpenTest, IdentityFileIsWrittenCheckedAndNeverTrustedOverTheStore) {
+TEST(StoreOpenTest, IdentityFileIsWrittenCheckedAndMendedAndTheStoreDecides) {
   TempDir dir;
   const std::string db = dir.Sub("db"), file = db + "/CERTLEDGER_IDENTITY";
   MustOpen(db);
@@ -176,13 +180,21 @@ TEST(StoreOpenTest, IdentityFileIsWrittenCheckedAndNeverTrustedOverTheStore) {
     ASSERT_NE(store, nullptr);
     EXPECT_GT(std::filesystem::file_size(file), 40u);
   }
-  // A file naming this chain over a store of another: the store decides.
-  std::ofstream(file, std::ios::trunc) << "certledger store\nformat_version 1\nchain_id other-chain"
-                                          "\nsuite " << crypto::kDefaultSuite << "\n";
+  // A file naming another chain over this store: the read-only check
+  // decides, the store opens, and the file is mended.
+  const std::string other = "certledger store\nformat_version 1\nchain_id other-chain\nsuite " +
+                            std::string(crypto::kDefaultSuite) + "\n";
+  std::ofstream(file, std::ios::trunc) << other;
+  ASSERT_NE(MustOpen(db), nullptr);
+  EXPECT_LT(std::filesystem::file_size(file), other.size()) << "the stale file was not mended";
+  // And over a store of another chain, opened as that chain: the store
+  // decides after the open.
+  std::ofstream(file, std::ios::trunc) << other;
   auto r = Store::Open(db, StoreOptions{.chain_id = "other-chain"});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kCorruption) << r.status();
-  EXPECT_NE(r.status().message().find("belongs to chain 'test-chain'"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("belongs to chain 'test-chain'"), std::string::npos)
+      << r.status();
 }
 
 TEST(StoreOpenTest, ErrorMessagesNameTheMismatch) {
