@@ -127,8 +127,7 @@ Result<std::vector<Endpoint>> Endpoints(const std::vector<std::string>& urls) {
 
 // Submits `txs` (serialized SignedTx) with ?wait=commit over `clients`
 // connections, closed loop, until all are answered; every receipt must be OK
-// (or ALREADY_EXISTS or a duplicate tx, if `existing_ok`: setup run again on
-// the same network).
+// (or ALREADY_EXISTS, if `existing_ok`: setup run again on the same network).
 Result<LoadResult> SubmitAll(const std::vector<Endpoint>& eps, const std::vector<Bytes>& txs, uint32_t clients,
                              double rate, double duration_s, double warmup_s, bool existing_ok = false) {
   std::vector<RenderedRequest> reqs;
@@ -145,10 +144,6 @@ Result<LoadResult> SubmitAll(const std::vector<Endpoint>& eps, const std::vector
       },
       .request = [&](int64_t i) -> const RenderedRequest& { return reqs[static_cast<size_t>(i)]; },
       .check = [existing_ok](int64_t, int status, const std::string& body) {
-        // The very same tx applied before (a setup tx sent again) is
-        // refused at admission as a duplicate: it is done.
-        if (existing_ok && status == 409 && body.find("\"DUPLICATE_TX\"") != std::string::npos)
-          return true;
         if (status != 200) return false;
         api::SubmitTxResponse r;
         return r.ParseFromString(body) && r.status() == "committed" &&

@@ -324,50 +324,25 @@ Result<Identity> ReadIdentity(const Core& core) {
 // The identity file: the meta identity again, as text, beside the database.
 // Open checks it instead of opening the database read-only first, which
 // replays the whole WAL only for the real open to replay it again (a crash
-// restart paid that twice). Written at creation, or after a store without
-// one (older builds, an installed snapshot) passed the read-only check.
+// restart paid that twice). Written at creation, or after a store without a
+// matching one (an older build's, a torn or stale file) passed the read-only
+// check.
 constexpr char kIdentityFile[] = "CERTLEDGER_IDENTITY";
-constexpr size_t kMaxIdentityFileBytes = 4096;
 
 std::string IdentityText(const StoreOptions& o) {
   return "certledger store\nformat_version " + std::to_string(kFormatVersion) + "\nchain_id " +
          o.chain_id + "\nsuite " + o.suite + "\n";
 }
 
-// The identity the file at `dir` names; nullopt if there is none or it is
-// not one this build wrote (the read-only check decides then).
-std::optional<Identity> ReadIdentityFile(const std::string& dir) {
+// Whether the identity file in `dir` names exactly `o`'s identity. Anything
+// else (no file, a torn, stale or foreign one) is left to the read-only check.
+bool IdentityFileMatches(const std::string& dir, const StoreOptions& o) {
+  const std::string want = IdentityText(o);
   std::ifstream in(dir + "/" + kIdentityFile, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string text(kMaxIdentityFileBytes + 1, '\0');
+  std::string text(want.size() + 1, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxIdentityFileBytes) return std::nullopt;
-  std::vector<std::string> lines;
-  for (size_t at = 0; at < text.size();) {
-    size_t end = text.find('\n', at);
-    if (end == std::string::npos) return std::nullopt;  // no final newline: torn
-    lines.push_back(text.substr(at, end - at));
-    at = end + 1;
-  }
-  auto value = [&](size_t i, std::string_view field) -> std::optional<std::string> {
-    const std::string prefix = std::string(field) + " ";
-    if (i >= lines.size() || lines[i].compare(0, prefix.size(), prefix) != 0) return std::nullopt;
-    return lines[i].substr(prefix.size());
-  };
-  if (lines.size() != 4 || lines[0] != "certledger store") return std::nullopt;
-  auto version = value(1, "format_version");
-  auto chain = value(2, "chain_id");
-  auto suite = value(3, "suite");
-  if (!version || !chain || !suite || version->empty() || version->size() > 9 ||
-      version->find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  Identity id;
-  id.version = Bytes();
-  PutBigEndian32(&*id.version, static_cast<uint32_t>(std::stoul(*version)));
-  id.chain_id = std::move(chain);
-  id.suite = std::move(suite);
-  return id;
+  return text == want;
 }
 
 // Writes the identity file into `dir` (atomically: a crash leaves the old
@@ -533,8 +508,7 @@ Result<std::unique_ptr<Core>> OpenCore(const std::string& path, const StoreOptio
   }
   // A file naming this identity saves the read-only check; any other file
   // (stale, torn, foreign) only sends Open the long way.
-  const std::optional<Identity> named = ReadIdentityFile(path);
-  const bool matched = named && CompareIdentity(path, *named, options).ok();
+  const bool matched = IdentityFileMatches(path, options);
   if (!matched) CL_RETURN_IF_ERROR(CheckIdentity(path, options, core->block_cache));
   CL_RETURN_IF_ERROR(OpenRocks(path, options, core->block_cache, options.read_only,
                                /*create=*/false, core.get()));
